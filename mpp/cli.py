@@ -1,0 +1,98 @@
+"""The `mpp` command line."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from mpp.logging import configure_logging
+from mpp.settings import get_settings
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(help="Asisten MPP Kukar: knowledge base, search and assistant tools.", no_args_is_help=True)
+kb_app = typer.Typer(help="The service catalogue.", no_args_is_help=True)
+app.add_typer(kb_app, name="kb")
+
+
+def _echo_json(obj: object) -> None:
+    typer.echo(json.dumps(obj, ensure_ascii=False))
+
+
+@kb_app.command("validate")
+def kb_validate(directory: Annotated[Path | None, typer.Option(help="catalogue folder")] = None) -> None:
+    """Check the catalogue: schema, unique ids, known tenants, requirements, sources."""
+    from knowledge_base.catalogue import validate_catalogue
+
+    report = validate_catalogue(directory or get_settings().catalogue_dir)
+    for err in report.errors:
+        typer.echo(f"ERROR {err}", err=True)
+    typer.echo(
+        f"{report.files} files, {report.tenants} tenants, {report.services} services, "
+        f"{report.verified} verified: {'OK' if report.ok else f'{len(report.errors)} errors'}"
+    )
+    raise typer.Exit(0 if report.ok else 1)
+
+
+@kb_app.command("stats")
+def kb_stats(as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False) -> None:
+    """Count services, tenants and verified entries."""
+    from knowledge_base.catalogue import load_catalogue
+
+    cat = load_catalogue(get_settings().catalogue_dir)
+    stats = {
+        "services": len(cat.services),
+        "tenants": len(cat.tenants),
+        "verified": sum(s.verified for s in cat.services),
+    }
+    if as_json:
+        _echo_json(stats)
+    else:
+        typer.echo(", ".join(f"{k}: {v}" for k, v in stats.items()))
+
+
+@kb_app.command("index")
+def kb_index() -> None:
+    """Build (or load from cache) the search index, fine-tuning the encoder when needed."""
+    from knowledge_base.search import SearchEngine
+
+    engine = SearchEngine.from_settings()
+    _echo_json(engine.describe())
+
+
+@app.command("search")
+def search(
+    text: Annotated[str | None, typer.Argument(help="the question")] = None,
+    batch: Annotated[Path | None, typer.Option("--batch", help="file with one query per line")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON (one object per line)")] = False,
+    k: Annotated[int, typer.Option(help="results per query")] = 5,
+) -> None:
+    """Find the services that answer a question."""
+    from knowledge_base.search import SearchEngine
+
+    if (text is None) == (batch is None):
+        raise typer.BadParameter("give either TEXT or --batch FILE")
+    queries = [text] if text is not None else (batch.read_text(encoding="utf-8").splitlines() if batch else [])
+    engine = SearchEngine.from_settings()
+    for res in engine.search_many(queries, k=k):
+        if as_json:
+            _echo_json(res.to_dict())
+        else:
+            flag = "" if res.confident else "  (tidak yakin)"
+            typer.echo(f"{res.query}{flag}")
+            for h in res.results:
+                typer.echo(f"  {h.score:.3f}  {h.id:32s} {h.name} [{h.tenant}]")
+
+
+def main() -> None:
+    """Entry point of the `mpp` console script."""
+    configure_logging(get_settings().log_level, sys.stderr)
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,76 @@
+"""The one typed settings object, read from the environment and `.env`."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["PROJECT_ROOT", "Settings", "get_settings"]
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+_DEV_SECRET = "changethis-dev-only"  # noqa: S105 (refused outside development)
+
+
+class Settings(BaseSettings):
+    """Every setting of every process; `.env.example` documents each one."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = Field(default="development", alias="MPP_ENV")
+    log_level: str = Field(default="INFO", alias="LOG_LEVEL")
+
+    # Storage: SQLite and in-process state when nothing else is configured.
+    data_dir: Path = Field(default=PROJECT_ROOT / "var", alias="MPP_DATA_DIR")
+    database_url: str = Field(default="", alias="DATABASE_URL")
+    redis_url: str | None = Field(default=None, alias="REDIS_URL")
+
+    # Knowledge base and search.
+    catalogue_dir: Path = Field(default=PROJECT_ROOT / "knowledge_base" / "data" / "tenants", alias="MPP_CATALOGUE_DIR")
+    search_dense: Literal["finetuned", "base", "e5", "none"] = Field(default="finetuned", alias="MPP_SEARCH_DENSE")
+
+    # Processes (everything but the gateway listens on loopback only).
+    gateway_host: str = Field(default="127.0.0.1", alias="GATEWAY_HOST")
+    gateway_port: int = Field(default=8000, alias="GATEWAY_PORT")
+    rasa_url: str = Field(default="http://127.0.0.1:5005", alias="RASA_URL")
+    action_server_port: int = Field(default=5055, alias="ACTION_SERVER_PORT")
+
+    # Secrets: the development default is refused outside development.
+    secret_key: SecretStr = Field(default=SecretStr(_DEV_SECRET), alias="SECRET_KEY")
+    staff_api_token: SecretStr = Field(default=SecretStr(_DEV_SECRET), alias="STAFF_API_TOKEN")
+
+    # Channels (a channel starts only when its credentials are set).
+    public_base_url: str | None = Field(default=None, alias="PUBLIC_BASE_URL")
+    telegram_bot_token: SecretStr | None = Field(default=None, alias="TELEGRAM_BOT_TOKEN")
+    telegram_webhook_secret: SecretStr | None = Field(default=None, alias="TELEGRAM_WEBHOOK_SECRET")
+    twilio_account_sid: str | None = Field(default=None, alias="TWILIO_ACCOUNT_SID")
+    twilio_auth_token: SecretStr | None = Field(default=None, alias="TWILIO_AUTH_TOKEN")
+    twilio_whatsapp_from: str | None = Field(default=None, alias="TWILIO_WHATSAPP_FROM")
+
+    @model_validator(mode="after")
+    def _refuse_default_secrets(self) -> Settings:
+        if self.environment != "development":
+            for name in ("secret_key", "staff_api_token"):
+                value: SecretStr = getattr(self, name)
+                if value.get_secret_value() == _DEV_SECRET or len(value.get_secret_value()) < 16:
+                    raise ValueError(f"{name.upper()} must be set to a real secret (>= 16 chars) outside development")
+        return self
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """The database URL, SQLite under the data dir by default."""
+        return self.database_url or f"sqlite:///{self.data_dir / 'mpp.db'}"
+
+    @property
+    def index_dir(self) -> Path:
+        """Where the search index and fine-tuned model are cached."""
+        return self.data_dir / "index"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (read once)."""
+    return Settings()

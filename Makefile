@@ -7,7 +7,7 @@ RASA_VENV := .venv-rasa
 STAMP_APP := $(VENV)/.installed
 STAMP_RASA := $(RASA_VENV)/.installed
 
-.PHONY: setup run test lint types unit kb index bench lock clean
+.PHONY: setup run test lint types unit kb index train validate bench lock clean
 
 setup: $(STAMP_APP) $(STAMP_RASA)
 
@@ -38,16 +38,21 @@ lint: $(STAMP_APP)
 	$(VENV)/bin/ruff format --check .
 
 types: $(STAMP_APP)
-	$(VENV)/bin/mypy mpp knowledge_base bench
+	$(VENV)/bin/mypy mpp knowledge_base channels actions bench
 
 unit: $(STAMP_APP)
 	$(VENV)/bin/python -m pytest -q
 
-test: setup lint types kb index unit
+test: setup lint types kb validate index train unit
 
-run: setup index
-	$(VENV)/bin/mpp kb validate
-	@echo "Assistant: see README (the gateway arrives with the dialogue issue)."
+train: setup
+	$(VENV)/bin/mpp train
+
+validate: $(STAMP_RASA)
+	cd . && RASA_TELEMETRY_ENABLED=false $(RASA_VENV)/bin/rasa data validate --config config.yml --domain bot/domain --data nlu bot/rules bot/stories --fail-on-warnings
+
+run: setup kb index train
+	$(VENV)/bin/mpp run
 
 bench: $(STAMP_APP) index
 	$(VENV)/bin/python bench/search_quality.py

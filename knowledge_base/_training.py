@@ -47,6 +47,7 @@ def training_groups(
         if s.keywords:
             base.append(" ".join(s.keywords))
         anchors = [rng.choice(TEMPLATES).format(x=a.lower()) for a in base]
+        anchors += [e.lower() for e in s.examples]  # already phrased as residents ask
         if callable(normalise):
             anchors = [str(normalise(a)) for a in anchors]
         groups.append((p, anchors))

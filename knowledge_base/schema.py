@@ -82,6 +82,7 @@ class Service(_Strict):
     summary: str
     aliases: tuple[str, ...] = ()
     keywords: tuple[str, ...] = ()
+    examples: tuple[str, ...] = Field(default=(), description="questions as residents ask them (search training)")
     requirements: tuple[str, ...]
     steps: tuple[str, ...] = ()
     fee: Fee = Fee()

@@ -5,8 +5,10 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import random
 import threading
 import time
+import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -15,17 +17,19 @@ from typing import Any, Literal
 import numpy as np
 
 from knowledge_base._dense import E5Encoder, Encoder, StEncoder, base_model_path, finetune
+from knowledge_base._domain import DomainClassifier, anchors_for, load_out_of_scope
 from knowledge_base._lexical import LexicalIndex, service_fields
 from knowledge_base._text import Analyzer
-from knowledge_base._training import confusable_batches, passage_text, training_groups
+from knowledge_base._training import TEMPLATES, confusable_batches, passage_text, training_groups
 from knowledge_base.catalogue import load_catalogue
 from knowledge_base.schema import Catalogue, Service
 
 __all__ = ["Hit", "SearchConfig", "SearchEngine", "SearchResult"]
 
 log = logging.getLogger(__name__)
-DenseKind = Literal["finetuned", "base", "e5", "none"]
+DenseKind = Literal["finetuned", "base", "e5", "finetuned+e5", "none"]
 _TRAINING_VERSION = "ft-v2"
+_HASH_DIM = 4096
 
 
 @dataclass(frozen=True)
@@ -61,7 +65,9 @@ class SearchConfig:
     min_cosine: float = 0.45  # below this the dense side sees no matching service
     min_lexical: float = 4.0  # BM25 of the best service below this: no strong word evidence
     min_coverage: float = 0.5  # share of content words the catalogue knows
+    min_domain: float = 0.5  # P(in domain) from the out-of-scope classifier
     epochs: int = 2
+    train_if_stale: bool = False  # retune the encoder when the catalogue changed (`mpp kb index`)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -81,6 +87,8 @@ class SearchEngine:
         self.index_dir = index_dir
         self._lock = threading.Lock()
         self.encoder: Encoder | None = None
+        self.dense: list[tuple[Encoder, np.ndarray]] = []
+        self.domain: DomainClassifier | None = None
         self.timings: dict[str, float] = {}
         self._build(catalogue)
 
@@ -105,55 +113,104 @@ class SearchEngine:
         lexical.build(docs)
         t1 = time.perf_counter()
         passages = [passage_text(s, tenant_names.get(s.tenant, s.tenant)) for s in services]
-        encoder, vecs = self._dense_side(services, passages, lexical)
+        dense = self._dense_side(services, passages, lexical)
         t2 = time.perf_counter()
+        domain = self._domain_classifier(services, analyzer, dense[0][0] if dense else None)
+        t3 = time.perf_counter()
         with self._lock:
             self.catalogue = catalogue
             self.services = services
             self.analyzer = analyzer
             self.lexical = lexical
-            self.encoder = encoder
-            self.doc_vecs = vecs
-        self.timings = {"lexical_s": round(t1 - t0, 3), "dense_s": round(t2 - t1, 3)}
+            self.dense = dense
+            self.encoder = dense[0][0] if dense else None
+            self.domain = domain
+        self.timings = {"lexical_s": round(t1 - t0, 3), "dense_s": round(t2 - t1, 3), "domain_s": round(t3 - t2, 3)}
 
     def _dense_side(
         self, services: list[Service], passages: list[str], lexical: LexicalIndex
-    ) -> tuple[Encoder | None, np.ndarray | None]:
-        kind = self.config.dense
-        if kind == "none":
-            return None, None
-        encoder: Encoder
-        if kind == "e5":
-            encoder = self.encoder if isinstance(self.encoder, E5Encoder) else E5Encoder()
-        elif kind == "base":
-            encoder = self.encoder if isinstance(self.encoder, StEncoder) else StEncoder(base_model_path())
-        else:
-            encoder = self._finetuned_encoder(services, passages, lexical)
+    ) -> list[tuple[Encoder, np.ndarray]]:
+        kinds = {"none": [], "finetuned+e5": ["finetuned", "e5"]}.get(self.config.dense, [self.config.dense])
+        previous = {enc.name: enc for enc, _ in getattr(self, "dense", [])}
+        out: list[tuple[Encoder, np.ndarray]] = []
+        for kind in kinds:
+            encoder: Encoder
+            if kind == "e5":
+                encoder = previous.get(E5Encoder.name) or E5Encoder()
+            elif kind == "base":
+                encoder = previous.get(f"st:{base_model_path().name}") or StEncoder(base_model_path())
+            else:
+                encoder = self._finetuned_encoder(services, passages, lexical, previous)
+            out.append((encoder, self._passage_vectors(encoder, passages)))
+        return out
+
+    def _passage_vectors(self, encoder: Encoder, passages: list[str]) -> np.ndarray:
         key = _digest(encoder.name, *passages)
         cache = self.index_dir / f"docs-{key}.npy"
         if cache.exists():
-            return encoder, np.load(cache)
+            return np.load(cache)
         vecs = encoder.passages(passages)
         self.index_dir.mkdir(parents=True, exist_ok=True)
         tmp = cache.with_suffix(".tmp.npy")
         np.save(tmp, vecs)
         tmp.replace(cache)
-        return encoder, vecs
+        return vecs
 
-    def _finetuned_encoder(self, services: list[Service], passages: list[str], lexical: LexicalIndex) -> Encoder:
+    def _domain_features(self, analyzer: Analyzer, encoder: Encoder | None, texts: Sequence[str]) -> np.ndarray:
+        """Hashed bag of analyzer terms, joined with the query embedding when there is one."""
+        bag = np.zeros((len(texts), _HASH_DIM), dtype=np.float32)
+        for i, t in enumerate(texts):
+            for term in analyzer.terms(t):
+                bag[i, zlib.crc32(term.encode()) % _HASH_DIM] = 1.0
+        bag /= np.maximum(np.linalg.norm(bag, axis=1, keepdims=True), 1e-6)
+        if encoder is None:
+            return bag
+        norm = self._query_text_with(analyzer)
+        return np.hstack([bag, encoder.queries([norm(t) for t in texts])])
+
+    def _domain_classifier(
+        self, services: list[Service], analyzer: Analyzer, encoder: Encoder | None
+    ) -> DomainClassifier | None:
+        """Train (once, cached) the in-domain vs out-of-scope classifier."""
+        outside = anchors_for(load_out_of_scope())
+        if not outside:
+            return None
+        rng = random.Random(13)
+        phrasings = [t for s in services for t in (s.name, *s.aliases, *s.examples)]
+        inside = anchors_for(phrasings + [rng.choice(TEMPLATES).format(x=t.lower()) for t in phrasings])
+        key = _digest("domain-v2", encoder.name if encoder else "-", *inside, "\0", *outside)
+        cache = self.index_dir / f"domain-{key}.npz"
+        if cache.exists():
+            return DomainClassifier.load(cache)
+        clf = DomainClassifier.fit(
+            self._domain_features(analyzer, encoder, inside), self._domain_features(analyzer, encoder, outside)
+        )
+        self.index_dir.mkdir(parents=True, exist_ok=True)
+        clf.save(cache)
+        return clf
+
+    def _finetuned_encoder(
+        self, services: list[Service], passages: list[str], lexical: LexicalIndex, previous: dict[str, Encoder]
+    ) -> Encoder:
         """The newest fine-tuned model; trained once when none exists for this catalogue."""
         model_root = self.index_dir / "encoder"
-        key = _digest(_TRAINING_VERSION, str(self.config.epochs), *passages)
+        groups = training_groups(services, passages, self._query_text_with(lexical.analyzer))
+        key = _digest(_TRAINING_VERSION, str(self.config.epochs), *passages, *(a for _, g in groups for a in g))
         target = model_root / key
-        if isinstance(self.encoder, StEncoder) and self.encoder.name == f"st:{key}":
-            return self.encoder
+        if f"st:{key}" in previous:
+            return previous[f"st:{key}"]
+        current = next(
+            (e for n, e in previous.items() if n.startswith("st:") and n != f"st:{base_model_path().name}"), None
+        )
         if not (target / "mpp_training.json").exists():
-            existing = sorted(model_root.glob("*/mpp_training.json"), key=lambda p: p.stat().st_mtime)
-            if existing and self.encoder is not None:
+            if current is not None:
                 # Live re-index (staff publish): keep the current model, encode the new passages;
                 # retraining for the changed catalogue happens at the next `mpp kb index`.
-                return self.encoder
-            groups = training_groups(services, passages, self._query_text_with(lexical.analyzer))
+                return current
+            newest = sorted(model_root.glob("*/mpp_training.json"), key=lambda p: p.stat().st_mtime)
+            if newest and not self.config.train_if_stale:
+                log.info("catalogue changed since the encoder was tuned; run `mpp kb index` to retune")
+                return StEncoder(newest[-1].parent)
             batches = confusable_batches(services, lexical)
             log.info("fine-tuning the search encoder", extra={"services": len(groups), "batches": len(batches)})
             stats = finetune(groups, batches, target.with_suffix(".partial"), epochs=self.config.epochs)
@@ -187,33 +244,45 @@ class SearchEngine:
     def search_many(self, queries: Sequence[str], k: int = 5) -> list[SearchResult]:
         """Rank services for several queries (dense side batched)."""
         with self._lock:
-            services, lexical, encoder, doc_vecs = self.services, self.lexical, self.encoder, self.doc_vecs
+            services, lexical, dense, domain = self.services, self.lexical, self.dense, self.domain
         cfg = self.config
-        qvecs = None
-        if encoder is not None and doc_vecs is not None and queries:
-            qvecs = encoder.queries([self._query_text(q) for q in queries])
+        texts = [self._query_text(q) for q in queries]
+        qvecs = [enc.queries(texts) for enc, _ in dense] if dense and queries else []
+        p_domain = None
+        if domain is not None and queries:
+            bag = self._domain_features(self.analyzer, None, queries)
+            p_domain = domain.probability(np.hstack([bag, qvecs[0]]) if qvecs else bag)
         results = []
         for qi, query in enumerate(queries):
             lex = lexical.score(query)
             lex_max = float(lex.max()) if lex.size else 0.0
             fused = lex / lex_max if lex_max > 0 else np.zeros_like(lex)
             cos_max = 0.0
-            if qvecs is not None and doc_vecs is not None:
-                cos = doc_vecs @ qvecs[qi]
-                cos_max = float(cos.max())
-                lo = float(np.median(cos))
-                dense = np.clip((cos - lo) / max(cos_max - lo, 1e-6), 0.0, 1.0)
-                fused = cfg.alpha * fused + (1 - cfg.alpha) * dense
+            if qvecs:
+                dense_part = np.zeros_like(fused)
+                for n, ((_, doc_vecs), q) in enumerate(zip(dense, qvecs, strict=True)):
+                    cos = doc_vecs @ q[qi]
+                    top, lo = float(cos.max()), float(np.median(cos))
+                    if n == 0:
+                        cos_max = top
+                    dense_part += np.clip((cos - lo) / max(top - lo, 1e-6), 0.0, 1.0)
+                fused = cfg.alpha * fused + (1 - cfg.alpha) * dense_part / len(qvecs)
             order = np.argsort(-fused, kind="stable")[:k]
             hits = [Hit(services[i].id, services[i].name, services[i].tenant, round(float(fused[i]), 4)) for i in order]
             margin = float(fused[order[0]] - fused[order[1]]) if len(order) > 1 else 1.0
-            coverage = self.analyzer.coverage(query)
-            confident = bool(hits) and self._confident(lex_max, cos_max, coverage, qvecs is not None)
+            p_in = float(p_domain[qi]) if p_domain is not None else None
+            confident = (
+                bool(hits)
+                and bool(self.analyzer.words(query))
+                and self._confident(lex_max, cos_max, self.analyzer.coverage(query), bool(qvecs), p_in)
+            )
             results.append(SearchResult(query=query, confident=confident, results=hits, margin=round(margin, 4)))
         return results
 
-    def _confident(self, lex_max: float, cos_max: float, coverage: float, has_dense: bool) -> bool:
+    def _confident(self, lex_max: float, cos_max: float, coverage: float, has_dense: bool, p_in: float | None) -> bool:
         cfg = self.config
+        if p_in is not None:
+            return p_in >= cfg.min_domain and lex_max > 0
         if coverage < cfg.min_coverage and lex_max < 2 * cfg.min_lexical:
             return False
         if has_dense:
@@ -224,15 +293,21 @@ class SearchEngine:
         """The raw signals behind `confident` (used to calibrate thresholds)."""
         lex = self.lexical.score(query)
         out = {"lex_max": float(lex.max()) if lex.size else 0.0, "coverage": self.analyzer.coverage(query)}
-        if self.encoder is not None and self.doc_vecs is not None:
-            out["cos_max"] = float((self.doc_vecs @ self.encoder.queries([self._query_text(query)])[0]).max())
+        if self.dense:
+            enc, doc_vecs = self.dense[0]
+            q = enc.queries([self._query_text(query)])
+            out["cos_max"] = float((doc_vecs @ q[0]).max())
+            if self.domain is not None:
+                bag = self._domain_features(self.analyzer, None, [query])
+                out["p_in"] = float(self.domain.probability(np.hstack([bag, q]))[0])
         return out
 
     def describe(self) -> dict[str, Any]:
         """Facts about the loaded index."""
         return {
             "services": len(self.services),
-            "dense": self.encoder.name if self.encoder else None,
+            "dense": [enc.name for enc, _ in self.dense],
+            "domain_classifier": self.domain is not None,
             "vocabulary": len(self.lexical.vocab),
             "timings": self.timings,
             "config": json.loads(json.dumps(asdict(self.config))),

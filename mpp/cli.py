@@ -58,9 +58,9 @@ def kb_stats(as_json: Annotated[bool, typer.Option("--json", help="print JSON")]
 @kb_app.command("index")
 def kb_index() -> None:
     """Build (or load from cache) the search index, fine-tuning the encoder when needed."""
-    from knowledge_base.search import SearchEngine
+    from knowledge_base.search import SearchConfig, SearchEngine
 
-    engine = SearchEngine.from_settings()
+    engine = SearchEngine.from_settings(SearchConfig(dense=get_settings().search_dense, train_if_stale=True))
     _echo_json(engine.describe())
 
 
@@ -86,6 +86,91 @@ def search(
             typer.echo(f"{res.query}{flag}")
             for h in res.results:
                 typer.echo(f"  {h.score:.3f}  {h.id:32s} {h.name} [{h.tenant}]")
+
+
+@app.command("train")
+def train(force: Annotated[bool, typer.Option(help="train even when nothing changed")] = False) -> None:
+    """Train the Rasa model with .venv-rasa (skipped when the training data did not change)."""
+    from mpp.rasa import train as rasa_train
+
+    trained, path = rasa_train(get_settings(), force=force)
+    typer.echo(f"{'trained' if trained else 'up to date'}: {path}")
+
+
+@app.command("parse")
+def parse(
+    text: Annotated[str, typer.Argument(help="the message")],
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """Intent, confidence and entities of a message (from the running Rasa, or the model on disk)."""
+    from mpp.nlu import parse_texts
+
+    result = parse_texts(get_settings(), [text])[0]
+    if as_json:
+        _echo_json(result)
+    else:
+        typer.echo(f"{result['intent']} ({result['confidence']:.2f}) {result['entities']}")
+
+
+@app.command("actions")
+def actions_server() -> None:
+    """Serve the rasa-sdk action server on 127.0.0.1 (used by `mpp run`)."""
+    from mpp.actions_server import serve_actions
+
+    serve_actions(get_settings().action_server_port)
+
+
+@app.command("run")
+def run() -> None:
+    """Start the action server, Rasa and the gateway; stop all with Ctrl-C."""
+    from mpp.rasa import train as rasa_train
+    from mpp.stack import Stack
+
+    s = get_settings()
+    rasa_train(s)
+    stack = Stack(s)
+    stack.start()
+    typer.echo(f"Asisten MPP Kukar berjalan: http://{s.gateway_host}:{s.gateway_port}/  (Ctrl-C untuk berhenti)")
+    stack.wait()
+
+
+@app.command("chat")
+def chat(sender: Annotated[str, typer.Option(help="conversation id")] = "terminal") -> None:
+    """Chat with the assistant in the terminal (starts it when it is not running)."""
+    import httpx
+
+    from mpp.stack import Stack, wait_http
+
+    s = get_settings()
+    base = f"http://{s.gateway_host}:{s.gateway_port}"
+    stack: Stack | None = None
+    if not wait_http(f"{base}/health", 1.0):
+        from mpp.rasa import train as rasa_train
+
+        rasa_train(s)
+        typer.echo("Menyalakan asisten...")
+        stack = Stack(s)
+        stack.start()
+    try:
+        typer.echo("Ketik pesan (Ctrl-D untuk keluar). Tombol: ketik nomornya.")
+        buttons: list[dict[str, str]] = []
+        while True:
+            try:
+                line = input("> ")
+            except EOFError:
+                break
+            if line.strip().isdigit() and 0 < int(line) <= len(buttons):
+                line = buttons[int(line) - 1]["payload"]
+            reply = httpx.post(f"{base}/api/chat", json={"sender": sender, "text": line}, timeout=30).json()
+            buttons = []
+            for m in reply.get("messages", []):
+                typer.echo(m.get("text", ""))
+                for b in m.get("buttons", []):
+                    buttons.append(b)
+                    typer.echo(f"  [{len(buttons)}] {b['title']}")
+    finally:
+        if stack is not None:
+            stack.stop()
 
 
 def main() -> None:

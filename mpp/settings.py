@@ -30,7 +30,9 @@ class Settings(BaseSettings):
 
     # Knowledge base and search.
     catalogue_dir: Path = Field(default=PROJECT_ROOT / "knowledge_base" / "data" / "tenants", alias="MPP_CATALOGUE_DIR")
-    search_dense: Literal["finetuned", "base", "e5", "none"] = Field(default="finetuned", alias="MPP_SEARCH_DENSE")
+    search_dense: Literal["finetuned", "base", "e5", "finetuned+e5", "none"] = Field(
+        default="finetuned", alias="MPP_SEARCH_DENSE"
+    )
 
     # Processes (everything but the gateway listens on loopback only).
     gateway_host: str = Field(default="127.0.0.1", alias="GATEWAY_HOST")

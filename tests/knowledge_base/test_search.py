@@ -20,7 +20,7 @@ CLEAR_CASES = [
     ("paspor sy ilang di kapal", "paspor_hilang"),
     ("mau perpanjang sim c", "sim_c_perpanjang"),
     ("surat kelakuan baik buat lamar kerja", "skck_baru"),
-    ("bayar pbb", "pbb_bayar"),
+    ("bapak sy meninggal, mau urus akta kematian", "akta_kematian"),
 ]
 OUT_OF_SCOPE = ["harga cabe hari ini", "siapa juara liga inggris tahun ini", "resep nasi kuning enak"]
 

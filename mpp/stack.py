@@ -1,0 +1,102 @@
+"""Starting and stopping the three processes: action server, Rasa server, gateway."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import httpx
+
+from mpp.rasa import rasa_env, serve_command
+from mpp.settings import PROJECT_ROOT, Settings
+
+__all__ = ["Stack", "wait_http"]
+
+log = logging.getLogger(__name__)
+
+
+def wait_http(url: str, timeout_s: float, proc: subprocess.Popen[bytes] | None = None) -> bool:
+    """Poll a URL until it answers 200 (False on timeout or when the process died)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            return False
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(url, timeout=1.0).status_code == 200:
+                return True
+        time.sleep(0.3)
+    return False
+
+
+@dataclass
+class Stack:
+    """The assistant's processes, started in dependency order."""
+
+    settings: Settings
+    rasa_port: int = 5005
+    procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    def _spawn(self, name: str, cmd: list[str], env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+        log_path = self.settings.data_dir / "logs" / f"{name}.log"
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        out = log_path.open("ab")
+        proc = subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=env or dict(os.environ), stdout=out, stderr=out)
+        self.procs[name] = proc
+        return proc
+
+    def start(self, *, gateway: bool = True, timeout_s: float = 180.0) -> None:
+        """Start action server, Rasa and (optionally) the gateway; wait until each answers."""
+        s = self.settings
+        actions = self._spawn("actions", [sys.executable, "-m", "mpp.cli", "actions"])
+        if not wait_http(f"http://127.0.0.1:{s.action_server_port}/health", timeout_s, actions):
+            raise RuntimeError("the action server did not start (see var/logs/actions.log)")
+        rasa = self._spawn("rasa", serve_command(s, self.rasa_port), rasa_env(s))
+        if not wait_http(f"http://127.0.0.1:{self.rasa_port}/status", timeout_s, rasa):
+            raise RuntimeError("the Rasa server did not start (see var/logs/rasa.log)")
+        if gateway:
+            gw = self._spawn(
+                "gateway",
+                [sys.executable, "-m", "uvicorn", "channels.app:create_app", "--factory",
+                 "--host", s.gateway_host, "--port", str(s.gateway_port), "--no-access-log"],
+            )  # fmt: skip
+            if not wait_http(f"http://{s.gateway_host}:{s.gateway_port}/health", 60, gw):
+                raise RuntimeError("the gateway did not start (see var/logs/gateway.log)")
+
+    def stop(self) -> None:
+        """Stop every process (gateway first)."""
+        for name in reversed(list(self.procs)):
+            proc = self.procs[name]
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in self.procs.values():
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        self.procs.clear()
+
+    @contextlib.contextmanager
+    def running(self, *, gateway: bool = True) -> Iterator[Stack]:
+        """Context manager: started on enter, stopped on exit."""
+        try:
+            self.start(gateway=gateway)
+            yield self
+        finally:
+            self.stop()
+
+    def wait(self) -> None:
+        """Block until one process exits or Ctrl-C."""
+        try:
+            while all(p.poll() is None for p in self.procs.values()):
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            self.stop()

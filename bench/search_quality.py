@@ -26,7 +26,8 @@ METHODS: dict[str, SearchConfig] = {
     "dense MiniLM base (no tuning)": SearchConfig(dense="base", alpha=0.0),
     "dense MiniLM fine-tuned": SearchConfig(dense="finetuned", alpha=0.0),
     "hybrid lexical + e5": SearchConfig(dense="e5"),
-    "hybrid lexical + fine-tuned (default)": SearchConfig(),
+    "hybrid lexical + fine-tuned": SearchConfig(dense="finetuned"),
+    "hybrid lexical + fine-tuned + e5 (default)": SearchConfig(),
 }
 
 

@@ -9,7 +9,7 @@ import random
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -58,8 +58,15 @@ class StEncoder:
         self.model.eval()
 
     def _encode(self, texts: Sequence[str]) -> np.ndarray:
-        vecs = self.model.encode(list(texts), batch_size=64, normalize_embeddings=True, convert_to_numpy=True)
-        return np.asarray(vecs, dtype=np.float32)
+        import torch
+
+        if len(texts) > 64:
+            vecs = self.model.encode(list(texts), batch_size=64, normalize_embeddings=True, convert_to_numpy=True)
+            return np.asarray(vecs, dtype=np.float32)
+        # Short path for a handful of queries: no batching machinery, no autograd bookkeeping.
+        with torch.inference_mode():
+            out = self.model(self.model.preprocess(list(texts)))["sentence_embedding"]
+            return torch.nn.functional.normalize(out, dim=-1).numpy().astype(np.float32)
 
     def queries(self, texts: Sequence[str]) -> np.ndarray:
         """Embed queries."""
@@ -100,6 +107,8 @@ def finetune(
     seed: int = 13,
     scale: float = 20.0,
     freeze_embeddings: bool = True,
+    layers: int | None = None,
+    anchors_per_step: int = 6,
 ) -> dict[str, float]:
     """Fine-tune the packaged MiniLM so that residents' phrasings land on their service's passage.
 
@@ -117,6 +126,12 @@ def finetune(
     torch.manual_seed(seed)
     model = SentenceTransformer(str(base or base_model_path()), device="cpu", local_files_only=True)
     model.max_seq_length = 64
+    if layers:
+        # Keep the lower layers only: half the depth halves query latency on two CPU cores, and
+        # fine-tuning on the catalogue recovers what the top layers knew about general English.
+        backbone: Any = model[0].auto_model
+        backbone.encoder.layer = backbone.encoder.layer[:layers]
+        backbone.config.num_hidden_layers = layers
     model.train()
     if freeze_embeddings:
         # The 30k-row word-embedding table is half the weights; AdamW touching all of it every step
@@ -125,7 +140,10 @@ def finetune(
             if "word_embeddings" in name:
                 param.requires_grad_(False)
     opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=lr, weight_decay=0.01)
-    steps_total = max(1, epochs * len(batches))
+    rounds_per_batch = [
+        max(1, *((len(groups[i][1]) + anchors_per_step - 1) // anchors_per_step for i in b)) for b in batches
+    ]
+    steps_total = max(1, epochs * sum(rounds_per_batch))
     warmup = max(1, steps_total // 10)
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda step: min(1.0, (step + 1) / warmup) * max(0.02, 1 - step / steps_total)
@@ -150,24 +168,28 @@ def finetune(
     for epoch in range(epochs):
         rng.shuffle(order)
         for batch in order:
-            texts: list[str] = []
-            labels: list[int] = []
-            for col, i in enumerate(batch):
-                for a in groups[i][1]:
-                    texts.append(a)
-                    labels.append(col)
-            if not texts:
-                continue
-            passages = embed([groups[i][0] for i in batch])
-            anchors = embed(texts)
-            logits = anchors @ passages.T * scale
-            loss = torch.nn.functional.cross_entropy(logits, torch.tensor(labels))
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            sched.step()
-            losses.append(float(loss.detach()))
-            anchors_seen += len(texts)
+            # Several small steps per batch of confusable services: more updates for the same data.
+            pools = [rng.sample(list(groups[i][1]), len(groups[i][1])) for i in batch]
+            rounds = max((len(p) + anchors_per_step - 1) // anchors_per_step for p in pools)
+            for r in range(rounds):
+                texts: list[str] = []
+                labels: list[int] = []
+                for col, pool in enumerate(pools):
+                    for a in pool[r * anchors_per_step : (r + 1) * anchors_per_step]:
+                        texts.append(a)
+                        labels.append(col)
+                if not texts:
+                    continue
+                passages = embed([groups[i][0] for i in batch])
+                anchors = embed(texts)
+                logits = anchors @ passages.T * scale
+                loss = torch.nn.functional.cross_entropy(logits, torch.tensor(labels))
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                sched.step()
+                losses.append(float(loss.detach()))
+                anchors_seen += len(texts)
         log.info("finetune epoch done", extra={"epoch": epoch, "loss": float(np.mean(losses[-20:]))})
     model.eval()
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -177,6 +199,7 @@ def finetune(
         "anchors": anchors_seen,
         "steps": len(losses),
         "epochs": epochs,
+        "layers": layers or 0,
         "final_loss": round(float(np.mean(losses[-20:])), 4) if losses else 0.0,
     }
     (out_dir / "mpp_training.json").write_text(json.dumps(stats), encoding="utf-8")

@@ -118,12 +118,11 @@ class Analyzer:
 
     def words(self, text: str) -> list[str]:
         """Normalised, repaired words with stopwords removed (not stemmed)."""
-        out: list[str] = []
-        for w in self._normalised_words(text):
-            for r in self._repair(w):
-                mapped = self._tokens.get(r, r).split() if r != w else [r]
-                out.extend(m for m in mapped if m not in self._stopwords)
-        return out
+        raw = self._normalised_words(text)
+        repaired = [r for w in raw for r in self._repair(w)]
+        if repaired != raw:  # a repair can complete a phrase: "kartukeluarga" -> "kartu keluarga" -> "kk"
+            repaired = self._normalised_words(" ".join(repaired))
+        return [w for w in repaired if w not in self._stopwords]
 
     def terms(self, text: str) -> list[str]:
         """Search terms: stems plus adjacent-stem bigrams (bigrams separate sibling services)."""

@@ -28,7 +28,7 @@ __all__ = ["Hit", "SearchConfig", "SearchEngine", "SearchResult"]
 
 log = logging.getLogger(__name__)
 DenseKind = Literal["finetuned", "base", "e5", "finetuned+e5", "none"]
-_TRAINING_VERSION = "ft-v2"
+_TRAINING_VERSION = "ft-v3"
 _HASH_DIM = 4096
 
 
@@ -60,13 +60,17 @@ class SearchResult:
 class SearchConfig:
     """Fusion weight and out-of-scope thresholds (chosen on the dev set, see docs/SEARCH.md)."""
 
-    dense: DenseKind = "finetuned"
-    alpha: float = 0.55  # weight of the lexical score in the fusion
+    dense: DenseKind = "finetuned+e5"
+    alpha: float = 0.5  # weight of the lexical score in the fusion
     min_cosine: float = 0.45  # below this the dense side sees no matching service
     min_lexical: float = 4.0  # BM25 of the best service below this: no strong word evidence
     min_coverage: float = 0.5  # share of content words the catalogue knows
-    min_domain: float = 0.5  # P(in domain) from the out-of-scope classifier
+    min_domain: float = 0.6  # P(in domain) from the out-of-scope classifier: enough on its own
+    min_domain_with_evidence: float = 0.1  # ... or this much plus strong word or vector evidence
+    evidence_lexical: float = 25.0
+    evidence_cosine: float = 0.6
     epochs: int = 2
+    layers: int = 3  # transformer layers kept in the tuned encoder (latency on two cores)
     train_if_stale: bool = False  # retune the encoder when the catalogue changed (`mpp kb index`)
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -195,7 +199,13 @@ class SearchEngine:
         """The newest fine-tuned model; trained once when none exists for this catalogue."""
         model_root = self.index_dir / "encoder"
         groups = training_groups(services, passages, self._query_text_with(lexical.analyzer))
-        key = _digest(_TRAINING_VERSION, str(self.config.epochs), *passages, *(a for _, g in groups for a in g))
+        key = _digest(
+            _TRAINING_VERSION,
+            str(self.config.epochs),
+            str(self.config.layers),
+            *passages,
+            *(a for _, g in groups for a in g),
+        )
         target = model_root / key
         if f"st:{key}" in previous:
             return previous[f"st:{key}"]
@@ -213,7 +223,9 @@ class SearchEngine:
                 return StEncoder(newest[-1].parent)
             batches = confusable_batches(services, lexical)
             log.info("fine-tuning the search encoder", extra={"services": len(groups), "batches": len(batches)})
-            stats = finetune(groups, batches, target.with_suffix(".partial"), epochs=self.config.epochs)
+            stats = finetune(
+                groups, batches, target.with_suffix(".partial"), epochs=self.config.epochs, layers=self.config.layers
+            )
             target.with_suffix(".partial").replace(target)
             log.info("fine-tuned", extra=stats)
         return StEncoder(target)
@@ -282,7 +294,8 @@ class SearchEngine:
     def _confident(self, lex_max: float, cos_max: float, coverage: float, has_dense: bool, p_in: float | None) -> bool:
         cfg = self.config
         if p_in is not None:
-            return p_in >= cfg.min_domain and lex_max > 0
+            strong = lex_max >= cfg.evidence_lexical or (has_dense and cos_max >= cfg.evidence_cosine)
+            return lex_max > 0 and (p_in >= cfg.min_domain or (p_in >= cfg.min_domain_with_evidence and strong))
         if coverage < cfg.min_coverage and lex_max < 2 * cfg.min_lexical:
             return False
         if has_dense:

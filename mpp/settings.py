@@ -31,7 +31,7 @@ class Settings(BaseSettings):
     # Knowledge base and search.
     catalogue_dir: Path = Field(default=PROJECT_ROOT / "knowledge_base" / "data" / "tenants", alias="MPP_CATALOGUE_DIR")
     search_dense: Literal["finetuned", "base", "e5", "finetuned+e5", "none"] = Field(
-        default="finetuned", alias="MPP_SEARCH_DENSE"
+        default="finetuned+e5", alias="MPP_SEARCH_DENSE"
     )
 
     # Processes (everything but the gateway listens on loopback only).

@@ -43,11 +43,27 @@ class Stack:
     rasa_port: int = 5005
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
+    def _env(self, base: dict[str, str] | None = None) -> dict[str, str]:
+        """The children see the same settings as this process, ports included."""
+        s = self.settings
+        env = dict(base or os.environ)
+        env.update(
+            {
+                "ACTION_SERVER_PORT": str(s.action_server_port),
+                "RASA_URL": f"http://127.0.0.1:{self.rasa_port}",
+                "GATEWAY_HOST": s.gateway_host,
+                "GATEWAY_PORT": str(s.gateway_port),
+                "MPP_DATA_DIR": str(s.data_dir),
+                "DATABASE_URL": s.sqlalchemy_url,
+            }
+        )
+        return env
+
     def _spawn(self, name: str, cmd: list[str], env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
         log_path = self.settings.data_dir / "logs" / f"{name}.log"
         log_path.parent.mkdir(parents=True, exist_ok=True)
         out = log_path.open("ab")
-        proc = subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=env or dict(os.environ), stdout=out, stderr=out)
+        proc = subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=self._env(env), stdout=out, stderr=out)
         self.procs[name] = proc
         return proc
 

@@ -84,13 +84,18 @@ def test_office_hours_do_not_state_unverified_hours_as_fact() -> None:
 
 
 def test_fallback_answers_from_search_when_confident() -> None:
-    trk = tracker("new_question", latest_message={"text": "akta kematian bapak", "intent": {"name": "nlu_fallback"}, "entities": []})
-    msgs, events = run(ActionCoreFallback(), trk)
+    trk = tracker(
+        "new_question",
+        latest_message={"text": "akta kematian bapak", "intent": {"name": "nlu_fallback"}, "entities": []},
+    )
+    _msgs, events = run(ActionCoreFallback(), trk)
     assert events == [SlotSet("service_id", "akta_kematian")]
 
 
 def test_fallback_rephrase_for_nonsense() -> None:
-    trk = tracker("new_question", latest_message={"text": "asdf qwerty zxcv", "intent": {"name": "nlu_fallback"}, "entities": []})
+    trk = tracker(
+        "new_question", latest_message={"text": "asdf qwerty zxcv", "intent": {"name": "nlu_fallback"}, "entities": []}
+    )
     msgs, events = run(ActionCoreFallback(), trk)
     assert events == []
     assert "belum paham" in msgs[0]["text"]

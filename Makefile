@@ -7,7 +7,7 @@ RASA_VENV := .venv-rasa
 STAMP_APP := $(VENV)/.installed
 STAMP_RASA := $(RASA_VENV)/.installed
 
-.PHONY: setup run test lint types unit kb index train validate bench lock clean
+.PHONY: setup run test lint types unit kb index train validate conversations bench lock clean
 
 setup: $(STAMP_APP) $(STAMP_RASA)
 
@@ -43,20 +43,26 @@ types: $(STAMP_APP)
 unit: $(STAMP_APP)
 	$(VENV)/bin/python -m pytest -q
 
-test: setup lint types kb validate index train unit
+test: setup lint types kb validate index train conversations unit
 
 train: setup
 	$(VENV)/bin/mpp train
 
 validate: $(STAMP_RASA)
-	cd . && RASA_TELEMETRY_ENABLED=false $(RASA_VENV)/bin/rasa data validate --config config.yml --domain bot/domain --data nlu bot/rules bot/stories --fail-on-warnings
+	RASA_TELEMETRY_ENABLED=false $(RASA_VENV)/bin/rasa data validate --config config.yml --domain bot/domain --data nlu bot/rules bot/stories --fail-on-warnings
+
+conversations: $(STAMP_RASA)
+	RASA_TELEMETRY_ENABLED=false ACTION_SERVER_PORT=5055 $(RASA_VENV)/bin/rasa test core --stories tests/conversations \
+	  --model models/mpp.tar.gz --fail-on-prediction-errors --out var/rasa_test
 
 run: setup kb index train
 	$(VENV)/bin/mpp run
 
-bench: $(STAMP_APP) index
-	$(VENV)/bin/python bench/search_quality.py
+bench: $(STAMP_APP) index train
+	$(VENV)/bin/python bench/search_quality.py --json docs/bench/search_quality.json
 	$(VENV)/bin/python bench/search_speed.py
+	$(VENV)/bin/python bench/chat_latency.py
+	$(VENV)/bin/python bench/nlu_cv.py
 
 clean:
 	rm -rf var/index .pytest_cache .mypy_cache .ruff_cache

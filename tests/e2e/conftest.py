@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 from collections.abc import Iterator
 
@@ -38,7 +39,7 @@ def assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture
 def chat(assistant: str, request: pytest.FixtureRequest) -> Iterator[object]:
     """send(text) -> list of reply messages, in a conversation of its own."""
-    sender = request.node.name.replace("[", "_").replace("]", "")[:60]
+    sender = re.sub(r"[^\w]", "_", request.node.name)[:60] + f"_{id(request)}"
     client = httpx.Client(base_url=assistant, timeout=30)
 
     def send(text: str | None = None, location: dict[str, float] | None = None) -> list[dict[str, object]]:

@@ -49,7 +49,7 @@ train: setup
 	$(VENV)/bin/mpp train
 
 validate: $(STAMP_RASA)
-	RASA_TELEMETRY_ENABLED=false $(RASA_VENV)/bin/rasa data validate --config config.yml --domain bot/domain --data nlu bot/rules bot/stories --fail-on-warnings
+	RASA_TELEMETRY_ENABLED=false $(RASA_VENV)/bin/rasa data validate --config config.yml --domain bot/domain --data nlu bot/rules --fail-on-warnings
 
 conversations: $(STAMP_RASA)
 	RASA_TELEMETRY_ENABLED=false ACTION_SERVER_PORT=5055 $(RASA_VENV)/bin/rasa test core --stories tests/conversations \

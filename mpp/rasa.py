@@ -44,7 +44,10 @@ def training_fingerprint() -> str:
     files: list[Path] = []
     for rel in TRAINING_INPUTS:
         p = PROJECT_ROOT / rel
-        files.extend(sorted(p.rglob("*.yml")) if p.is_dir() else [p])
+        if p.is_dir():
+            files.extend(sorted(p.rglob("*.yml")))
+        elif p.exists():
+            files.append(p)
     for f in files:
         h.update(str(f.relative_to(PROJECT_ROOT)).encode())
         h.update(f.read_bytes())

@@ -10,6 +10,10 @@ from typing import Any
 import pytest
 
 FIXTURES = Path(__file__).parent / "fixtures"
+_SETTING_KEYS = {
+    "SECRET_KEY", "STAFF_API_TOKEN", "DATABASE_URL", "REDIS_URL", "RASA_URL", "ACTION_SERVER_PORT",
+    "LOG_LEVEL", "PUBLIC_BASE_URL",
+}  # fmt: skip
 
 
 def load_fixture(name: str) -> Any:
@@ -25,7 +29,7 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]
     from mpp.settings import get_settings
 
     for key in list(os.environ):
-        if key.startswith(("MPP_", "TELEGRAM_", "TWILIO_")) or key in {"SECRET_KEY", "STAFF_API_TOKEN", "DATABASE_URL"}:
+        if key.startswith(("MPP_", "TELEGRAM_", "TWILIO_", "GATEWAY_")) or key in _SETTING_KEYS:
             monkeypatch.delenv(key, raising=False)
     monkeypatch.chdir(tmp_path)  # no stray .env
     monkeypatch.setenv("MPP_DATA_DIR", str(tmp_path / "var"))

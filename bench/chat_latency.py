@@ -21,6 +21,9 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._devset import DEV, load_cases
+from channels.chat import Replies
+
+TROUBLE = Replies().trouble
 
 
 def _pct(values: list[float], p: float) -> float:
@@ -44,7 +47,7 @@ async def _load(url: str, queries: list[str], concurrency: int, total: int) -> t
             t = time.perf_counter()
             r = await client.post(f"{url}/api/chat", json={"sender": f"bench{n}-{len(lat) % 50}", "text": q})
             lat.append((time.perf_counter() - t) * 1000)
-            if r.status_code != 200 or "gangguan" in r.text:
+            if r.status_code != 200 or r.json()["messages"][0]["text"] == TROUBLE:
                 errors += 1
 
     async with httpx.AsyncClient(timeout=30, limits=httpx.Limits(max_connections=concurrency + 4)) as client:

@@ -21,8 +21,8 @@ def _port() -> int:
 
 
 @pytest.fixture(scope="session")
-def assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Base URL of a running gateway in front of a real Rasa and action server."""
+def stack_urls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """URLs of a running gateway in front of a real Rasa and action server."""
     db = tmp_path_factory.mktemp("e2e") / "e2e.db"
     settings = Settings(
         MPP_DATA_DIR=PROJECT_ROOT / "var",  # the search index `make index` built
@@ -33,7 +33,13 @@ def assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     train(settings)
     stack = Stack(settings, rasa_port=_port())
     with stack.running():
-        yield f"http://127.0.0.1:{settings.gateway_port}"
+        yield {"gateway": f"http://127.0.0.1:{settings.gateway_port}", "rasa": f"http://127.0.0.1:{stack.rasa_port}"}
+
+
+@pytest.fixture(scope="session")
+def assistant(stack_urls: dict[str, str]) -> str:
+    """Base URL of the running gateway."""
+    return stack_urls["gateway"]
 
 
 @pytest.fixture

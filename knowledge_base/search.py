@@ -10,7 +10,7 @@ import threading
 import time
 import zlib
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -72,7 +72,6 @@ class SearchConfig:
     epochs: int = 2
     layers: int = 3  # transformer layers kept in the tuned encoder (latency on two cores)
     train_if_stale: bool = False  # retune the encoder when the catalogue changed (`mpp kb index`)
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def _digest(*parts: str) -> str:

@@ -15,7 +15,7 @@ __all__ = ["MODEL_DIR", "MODEL_PATH", "rasa_env", "rasa_executable", "serve_comm
 MODEL_DIR = PROJECT_ROOT / "models"
 MODEL_PATH = MODEL_DIR / "mpp.tar.gz"
 _FINGERPRINT = MODEL_DIR / "mpp.fingerprint"
-TRAINING_INPUTS = ("config.yml", "bot/domain", "bot/rules", "bot/stories", "nlu")
+TRAINING_INPUTS = ("config.yml", "bot/domain", "bot/rules", "bot/stories", "nlu")  # stories optional
 
 
 def rasa_executable() -> Path:

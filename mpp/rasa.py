@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -57,10 +58,17 @@ def training_fingerprint() -> str:
 
 def train(settings: Settings, *, force: bool = False) -> tuple[bool, Path]:
     """Train when the data changed (or forced). Returns (trained, model path)."""
+    MODEL_DIR.mkdir(parents=True, exist_ok=True)
+    # One training at a time: parallel test runs would otherwise write the same model file.
+    with open(MODEL_DIR / ".train.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _train_locked(settings, force)
+
+
+def _train_locked(settings: Settings, force: bool) -> tuple[bool, Path]:
     fp = training_fingerprint()
     if not force and MODEL_PATH.exists() and _FINGERPRINT.exists() and _FINGERPRINT.read_text().strip() == fp:
         return False, MODEL_PATH
-    MODEL_DIR.mkdir(parents=True, exist_ok=True)
     data = [str(PROJECT_ROOT / p) for p in ("nlu", "bot/rules", "bot/stories") if (PROJECT_ROOT / p).exists()]
     cmd = [
         str(rasa_executable()), "train", "--config", str(PROJECT_ROOT / "config.yml"),

@@ -5,7 +5,7 @@ Revises: 0004
 """
 
 revision = "0005"
-down_revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

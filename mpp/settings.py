@@ -34,11 +34,26 @@ class Settings(BaseSettings):
         default="finetuned+e5", alias="MPP_SEARCH_DENSE"
     )
 
+    # Booking.
+    booking_max_active: int = Field(default=2, ge=1, le=20, alias="BOOKING_MAX_ACTIVE")
+    booking_horizon_days: int = Field(default=30, ge=1, le=366, alias="BOOKING_HORIZON_DAYS")
+    booking_reminder_hour: int = Field(default=16, ge=0, le=23, alias="BOOKING_REMINDER_HOUR")
+    whatsapp_reminder_content_sid: str | None = Field(default=None, alias="WHATSAPP_REMINDER_CONTENT_SID")
+
     # Processes (everything but the gateway listens on loopback only).
     gateway_host: str = Field(default="127.0.0.1", alias="GATEWAY_HOST")
     gateway_port: int = Field(default=8000, alias="GATEWAY_PORT")
     rasa_url: str = Field(default="http://127.0.0.1:5005", alias="RASA_URL")
+    # Rasa processes `mpp run` starts on consecutive ports from RASA_URL's; the gateway keeps each
+    # resident on one of them. More than one pays off only with spare cores (each holds a model).
+    rasa_processes: int = Field(default=1, ge=1, le=16, alias="RASA_PROCESSES")
     action_server_port: int = Field(default=5055, alias="ACTION_SERVER_PORT")
+
+    # Satisfaction survey (SKM): all 9 elements, or one element (SKM_QUICK_ELEMENT) in quick mode.
+    skm_mode: Literal["full", "quick"] = Field(default="full", alias="SKM_MODE")
+    skm_quick_element: Literal["U1", "U2", "U3", "U4", "U5", "U6", "U7", "U8", "U9"] = Field(
+        default="U3", alias="SKM_QUICK_ELEMENT"
+    )
 
     # Secrets: the development default is refused outside development.
     secret_key: SecretStr = Field(default=SecretStr(_DEV_SECRET), alias="SECRET_KEY")

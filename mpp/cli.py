@@ -17,6 +17,8 @@ __all__ = ["app", "main"]
 app = typer.Typer(help="Asisten MPP Kukar: knowledge base, search and assistant tools.", no_args_is_help=True)
 kb_app = typer.Typer(help="The service catalogue.", no_args_is_help=True)
 app.add_typer(kb_app, name="kb")
+survey_app = typer.Typer(help="Satisfaction survey (SKM/IKM).", no_args_is_help=True)
+app.add_typer(survey_app, name="survey")
 
 
 def _echo_json(obj: object) -> None:
@@ -171,6 +173,23 @@ def chat(sender: Annotated[str, typer.Option(help="conversation id")] = "termina
     finally:
         if stack is not None:
             stack.stop()
+
+
+@survey_app.command("report")
+def survey_report(
+    fmt: Annotated[str, typer.Option("--format", help="csv, xlsx or json")] = "json",
+    office: Annotated[str | None, typer.Option("--office", help="office id")] = None,
+    date_from: Annotated[str | None, typer.Option("--from", help="first day, YYYY-MM-DD")] = None,
+    date_to: Annotated[str | None, typer.Option("--to", help="last day, YYYY-MM-DD")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="output file (default: standard output)")] = None,
+    charts: Annotated[Path | None, typer.Option("--charts", help="folder for PNG charts")] = None,
+    period: Annotated[str, typer.Option(help="day, month, quarter or year")] = "month",
+    population: Annotated[int | None, typer.Option(help="residents served in the scope (default: bookings)")] = None,
+) -> None:
+    """IKM per PermenPANRB 14/2017: overall and per office, tenant, service and period."""
+    from mpp.survey._cli import survey_report as run_report
+
+    run_report(fmt, office, date_from, date_to, out, charts, period, population)
 
 
 def main() -> None:

@@ -10,9 +10,10 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 
+from channels._gateway import ChannelGateway
 from channels.chat import ChatService
 from channels.rasa_client import RasaClient
-from channels.routes import chat, health
+from channels.routes import chat, health, webhooks
 from mpp.logging import configure_logging
 from mpp.settings import Settings, get_settings
 
@@ -31,9 +32,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         configure_logging(cfg.log_level)
         rasa = RasaClient(cfg.rasa_url)
         app.state.chat = ChatService(rasa)
+        app.state.channels = await ChannelGateway.start(cfg, app.state.chat)
+        app.state.outbound = app.state.channels.outbound
         try:
             yield
         finally:
+            await app.state.channels.aclose()
             await rasa.aclose()
 
     app = FastAPI(title="Asisten MPP Kukar", version="0.1.0", lifespan=lifespan)
@@ -56,4 +60,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(chat.router)
     app.include_router(health.router)
+    app.include_router(webhooks.router)
     return app

@@ -66,6 +66,10 @@ class Settings(BaseSettings):
     twilio_account_sid: str | None = Field(default=None, alias="TWILIO_ACCOUNT_SID")
     twilio_auth_token: SecretStr | None = Field(default=None, alias="TWILIO_AUTH_TOKEN")
     twilio_whatsapp_from: str | None = Field(default=None, alias="TWILIO_WHATSAPP_FROM")
+    telegram_api_base_url: str = Field(default="https://api.telegram.org", alias="TELEGRAM_API_BASE_URL")
+    twilio_api_base_url: str | None = Field(default=None, alias="TWILIO_API_BASE_URL")
+    redis_prefix: str = Field(default="mpp:", alias="REDIS_PREFIX")
+    channels_flood_per_minute: float = Field(default=20.0, gt=0, alias="CHANNELS_FLOOD_PER_MINUTE")
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:

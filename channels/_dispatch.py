@@ -1,0 +1,223 @@
+"""Acknowledge fast, answer later: inbox, dedupe, flood control and one ordered worker per resident."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from collections.abc import AsyncIterator
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from channels._dedupe import Deduper
+from channels._events import InboundEvent
+from channels._ratelimit import KeyedBuckets
+from channels._replies import ChannelReplies
+from channels._store import ChannelStore
+from channels.chat import ChatService
+from channels.outbound import Outbound
+from channels.schemas import OutMessage
+from channels.telegram import MemberChange
+
+__all__ = ["Dispatcher"]
+
+log = logging.getLogger(__name__)
+_Item = tuple[int | None, InboundEvent]
+
+
+class Dispatcher:
+    """Takes accepted events to the assistant and the answers back, in order per resident."""
+
+    def __init__(
+        self,
+        chat: ChatService,
+        store: ChannelStore,
+        deduper: Deduper,
+        outbound: Outbound,
+        *,
+        redis: Redis | None = None,
+        prefix: str = "mpp:",
+        flood_per_minute: float = 20.0,
+        flood_burst: float = 10.0,
+        max_concurrency: int = 32,
+        sweep_every_s: float = 30.0,
+        replies: ChannelReplies | None = None,
+    ) -> None:
+        self.chat = chat
+        self.store = store
+        self.deduper = deduper
+        self.outbound = outbound
+        self.redis = redis
+        self.prefix = prefix
+        self.replies = replies or ChannelReplies()
+        self._flood = KeyedBuckets(flood_per_minute / 60.0, flood_burst)
+        self._flood_notice = KeyedBuckets(1 / 60.0, 1)
+        self._slots = asyncio.Semaphore(max_concurrency)
+        self._queues: dict[str, deque[_Item]] = {}
+        self._workers: dict[str, asyncio.Task[None]] = {}
+        self._queued: set[int] = set()
+        self._sweep_every = sweep_every_s
+        self._sweeper: asyncio.Task[None] | None = None
+        self._closing = False
+        self.processed = 0  # answered events, for tests and benchmarks
+
+    # Accepting (inside the webhook request)
+    async def accept(self, event: InboundEvent) -> str:
+        """Dedupe, flood-check and persist one event, then queue it; returns queued, duplicate or flood."""
+        key = f"{event.channel}:{event.external_id}"
+        if not await self.deduper.claim(key):
+            return "duplicate"
+        try:
+            if not self._flood.try_take(event.sender):
+                await asyncio.to_thread(self.store.inbox_add, event, "flood")
+                if self._flood_notice.try_take(event.sender):
+                    self._enqueue(None, InboundEvent(event.channel, event.sender, event.external_id, "flood"))
+                return "flood"
+            item_id = await asyncio.to_thread(self.store.inbox_add, event)
+        except Exception:
+            await self.deduper.release(key)  # not stored: the platform's retry must get through
+            raise
+        self._enqueue(item_id, event)
+        return "queued"
+
+    async def member_change(self, change: MemberChange) -> None:
+        """Record a Telegram block or unblock."""
+        if await self.deduper.claim(f"telegram:{change.update_id}"):
+            await asyncio.to_thread(
+                self.store.set_blocked,
+                change.sender,
+                "telegram",
+                change.blocked,
+                "blocked the bot" if change.blocked else "",
+            )
+
+    # Workers
+    def _enqueue(self, item_id: int | None, event: InboundEvent) -> None:
+        if item_id is not None:
+            if item_id in self._queued:
+                return
+            self._queued.add(item_id)
+        self._queues.setdefault(event.sender, deque()).append((item_id, event))
+        if event.sender not in self._workers:
+            self._workers[event.sender] = asyncio.create_task(self._work(event.sender))
+
+    async def _work(self, sender: str) -> None:
+        queue = self._queues[sender]
+        try:
+            while queue:
+                item_id, event = queue.popleft()
+                try:
+                    async with self._slots, self._sender_lock(sender):
+                        await self._process(item_id, event)
+                finally:
+                    if item_id is not None:
+                        self._queued.discard(item_id)
+        finally:
+            # No await between the last check and here, so nothing queued meanwhile is stranded.
+            self._workers.pop(sender, None)
+            if not queue:
+                self._queues.pop(sender, None)
+            elif sender not in self._workers and not self._closing:
+                self._workers[sender] = asyncio.create_task(self._work(sender))
+
+    @contextlib.asynccontextmanager
+    async def _sender_lock(self, sender: str) -> AsyncIterator[None]:
+        """With Redis, a lock so two gateway processes never interleave one resident's messages."""
+        if self.redis is None:
+            yield
+            return
+        lock = self.redis.lock(f"{self.prefix}chlock:{sender}", timeout=120, blocking_timeout=60)
+        try:
+            acquired = await lock.acquire()
+        except (RedisError, OSError):
+            acquired = False
+        try:
+            yield
+        finally:
+            if acquired:
+                with contextlib.suppress(RedisError, OSError):
+                    await lock.release()
+
+    async def _process(self, item_id: int | None, event: InboundEvent) -> None:
+        if item_id is not None and not await asyncio.to_thread(self.store.inbox_claim, item_id):
+            return  # another process answered it, or is answering it
+        status = "failed"
+        try:
+            messages = await self._answer(event)
+            result = await self.outbound.reply(event.sender, messages) if messages else "ok"
+            status = "done" if result == "ok" else result
+        except Exception:
+            log.exception("channel message failed", extra={"channel": event.channel, "kind": event.kind})
+        finally:
+            if item_id is not None:
+                await asyncio.to_thread(self.store.inbox_done, item_id, status)
+            self.processed += 1
+
+    async def _answer(self, event: InboundEvent) -> list[OutMessage]:
+        """What the resident gets for this event."""
+        channel, sender = event.channel, event.sender
+        if event.channel == "whatsapp" and self.outbound.whatsapp is not None:
+            event = self.outbound.whatsapp.resolve(event)
+        if event.kind == "button" and "callback_id" in event.extra and self.outbound.telegram is not None:
+            await self.outbound.telegram.answer_callback(event.extra["callback_id"])
+        fixed = {
+            "media": self.replies.media,
+            "contact": self.replies.contact,
+            "edited": self.replies.edited,
+            "flood": self.replies.flood,
+        }.get(event.kind)
+        if fixed is not None:
+            return [OutMessage(text=fixed)]
+        if event.kind == "location" and event.lat is not None and event.lon is not None:
+            return await self.chat.handle_location(sender, event.lat, event.lon, channel)
+        if event.kind == "button" and not event.text:
+            return [OutMessage(text=self.replies.expired_button)]
+        return await self.chat.handle_text(sender, event.text, channel)
+
+    # Recovery and shutdown
+    async def recover(self, older_than_s: float = 0.0) -> int:
+        """Queue inbox rows nobody answered (a process died); returns how many were queued."""
+        items = await asyncio.to_thread(self.store.inbox_pending, older_than_s)
+        for item in items:
+            self._enqueue(item.id, item.event)
+        if items:
+            log.info("recovered unanswered messages", extra={"count": len(items)})
+        return len(items)
+
+    async def _sweep(self) -> None:
+        rounds = 0
+        while True:
+            await asyncio.sleep(self._sweep_every)
+            rounds += 1
+            try:
+                await self.recover(older_than_s=max(60.0, 2 * self._sweep_every))
+                if rounds % 120 == 1:
+                    await asyncio.to_thread(self.store.prune)
+            except Exception:
+                log.exception("inbox sweep failed")
+
+    async def start(self) -> None:
+        """Answer what was left over, then sweep the inbox periodically."""
+        await self.recover()
+        self._sweeper = asyncio.create_task(self._sweep())
+
+    async def idle(self, timeout_s: float = 10.0) -> bool:
+        """Wait until every queue is empty (True) or the timeout passes (False)."""
+        deadline = asyncio.get_running_loop().time() + timeout_s
+        while self._workers:
+            if asyncio.get_running_loop().time() > deadline:
+                return False
+            await asyncio.sleep(0.01)
+        return True
+
+    async def aclose(self, timeout_s: float = 5.0) -> None:
+        """Stop sweeping, let queues drain briefly; what is left stays in the inbox for the next start."""
+        self._closing = True
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+        await self.idle(timeout_s)
+        for task in list(self._workers.values()):
+            task.cancel()
+        await asyncio.gather(*self._workers.values(), return_exceptions=True)

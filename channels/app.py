@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 
+from channels import console
 from channels._gateway import ChannelGateway
 from channels.chat import ChatService
 from channels.rasa_client import RasaClient
@@ -32,6 +33,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         configure_logging(cfg.log_level)
         rasa = RasaClient(cfg.rasa_url)
         app.state.chat = ChatService(rasa)
+        app.state.chat.relay = console.console_relay(app)
         app.state.channels = await ChannelGateway.start(cfg, app.state.chat)
         app.state.outbound = app.state.channels.outbound
         try:
@@ -60,5 +62,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(chat.router)
     app.include_router(health.router)
+    console.install(app, cfg)
     app.include_router(webhooks.router)
     return app

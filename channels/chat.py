@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import math
 import re
 import time
 import unicodedata
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from channels._buttons import OfferedButtons
@@ -28,7 +31,9 @@ class Replies:
         "Terima kasih 🙏 Ada yang bisa kami bantu? Silakan tulis pertanyaan Bapak/Ibu, contoh: *biaya paspor*."
     )
     trouble: str = "Maaf, sedang ada gangguan pada sistem kami. Mohon coba lagi beberapa saat lagi 🙏"
-    location: str = "Terima kasih, lokasi Bapak/Ibu sudah kami terima. Pencarian kantor terdekat sedang disiapkan; sementara silakan tulis nama kecamatan Bapak/Ibu."
+    bad_location: str = (
+        "Maaf, lokasi itu tidak valid. Silakan kirim ulang lokasi, atau tulis nama desa/kecamatan Bapak/Ibu."
+    )
 
 
 class ChatService:
@@ -38,6 +43,8 @@ class ChatService:
         self.rasa = rasa
         self.buttons = buttons or OfferedButtons()
         self.replies = replies or Replies()
+        # Staff takeover (channels/console): returns the reply instead of asking Rasa, or None.
+        self.relay: Callable[[str, str, str], Awaitable[list[OutMessage] | None]] | None = None
 
     def _guard(self, sender: str, text: str) -> str:
         """A `/intent{...}` payload passes only when we offered it; anything else is plain text."""
@@ -52,7 +59,11 @@ class ChatService:
             return [OutMessage(text=self.replies.empty)]
         if not any(unicodedata.category(ch)[0] in "LN" for ch in text):
             return [OutMessage(text=self.replies.no_words)]
-        text = self._guard(sender, text)
+        if self.relay is not None and (held := await self.relay(sender, text, channel)) is not None:
+            return held
+        return await self._ask(sender, self._guard(sender, text), channel)
+
+    async def _ask(self, sender: str, text: str, channel: str) -> list[OutMessage]:
         started = time.perf_counter()
         try:
             raw_msgs = await self.rasa.send(sender, text, {"channel": channel})
@@ -79,5 +90,9 @@ class ChatService:
         return out
 
     async def handle_location(self, sender: str, lat: float, lon: float, channel: str = "web") -> list[OutMessage]:
-        """Answer a shared location."""
-        return [OutMessage(text=self.replies.location)]
+        """Answer a shared location: the booking form takes it as the resident's place, else nearest offices."""
+        if not (math.isfinite(lat) and math.isfinite(lon) and -90 <= lat <= 90 and -180 <= lon <= 180):
+            return [OutMessage(text=self.replies.bad_location)]
+        # Built here, not typed by the resident, so it bypasses the button guard on purpose.
+        payload = "/share_location" + json.dumps({"lat": round(lat, 6), "lon": round(lon, 6)})
+        return await self._ask(sender, payload, channel)

@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     # resident on one of them. More than one pays off only with spare cores (each holds a model).
     rasa_processes: int = Field(default=1, ge=1, le=16, alias="RASA_PROCESSES")
     action_server_port: int = Field(default=5055, alias="ACTION_SERVER_PORT")
+    # Search results the action server keeps per process (0: none). Residents ask the same few
+    # questions all day; a repeat costs microseconds instead of two encoder passes.
+    action_search_cache: int = Field(default=4096, ge=0, alias="ACTION_SEARCH_CACHE")
 
     # Satisfaction survey (SKM): all 9 elements, or one element (SKM_QUICK_ELEMENT) in quick mode.
     skm_mode: Literal["full", "quick"] = Field(default="full", alias="SKM_MODE")
@@ -58,6 +61,10 @@ class Settings(BaseSettings):
     # Secrets: the development default is refused outside development.
     secret_key: SecretStr = Field(default=SecretStr(_DEV_SECRET), alias="SECRET_KEY")
     staff_api_token: SecretStr = Field(default=SecretStr(_DEV_SECRET), alias="STAFF_API_TOKEN")
+
+    # Staff console: cookies are Secure unless turned off (plain http://127.0.0.1 in development).
+    console_cookie_secure: bool = Field(default=True, alias="CONSOLE_COOKIE_SECURE")
+    console_session_hours: int = Field(default=12, ge=1, le=720, alias="CONSOLE_SESSION_HOURS")
 
     # Channels (a channel starts only when its credentials are set).
     public_base_url: str | None = Field(default=None, alias="PUBLIC_BASE_URL")

@@ -1,0 +1,1 @@
+"""Console routers, one per area."""

@@ -1,0 +1,86 @@
+"""Live re-indexing in the action server: poll the published catalogue version, rebuild in the background."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from mpp.console.catalogue import catalogue_version, effective_catalogue
+from mpp.db import session_scope
+
+if TYPE_CHECKING:
+    from knowledge_base.search import SearchEngine
+
+__all__ = ["LiveCatalogue", "watch_catalogue"]
+
+log = logging.getLogger(__name__)
+
+
+class LiveCatalogue:
+    """Keeps one search engine in step with the catalogue staff publish."""
+
+    def __init__(self, engine: SearchEngine, db_engine: Engine, directory: Path, interval_s: float = 1.0) -> None:
+        self.engine = engine
+        self.db_engine = db_engine
+        self.directory = directory
+        self.interval_s = interval_s
+        self.version = 0  # the engine starts from the YAML files, i.e. version 0
+        self.last_reindex_s = 0.0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def refresh(self) -> bool:
+        """Re-index when the published version changed; True when it did (one cheap query otherwise)."""
+        with session_scope(self.db_engine) as db:
+            version = catalogue_version(db)
+            if version == self.version:
+                return False
+            catalogue = effective_catalogue(db, self.directory)
+        started = time.perf_counter()
+        self.engine.reindex(catalogue)
+        self.last_reindex_s = time.perf_counter() - started
+        log.info(
+            "catalogue re-indexed", extra={"version": version, "from": self.version, "s": round(self.last_reindex_s, 2)}
+        )
+        self.version = version
+        return True
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            try:
+                self.refresh()
+            except (SQLAlchemyError, OSError, ValueError) as exc:
+                log.warning("catalogue refresh failed", extra={"error": str(exc)[:300]})
+
+    def start(self) -> None:
+        """Poll in a daemon thread (searches keep using the old index while a new one builds)."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="catalogue-watch", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        """Stop polling."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+
+def watch_catalogue(engine: SearchEngine, interval_s: float = 1.0) -> LiveCatalogue:
+    """Apply what staff published (now) and follow further publishes (in the background)."""
+    from mpp.db import get_engine
+    from mpp.settings import get_settings
+
+    live = LiveCatalogue(engine, get_engine(), get_settings().catalogue_dir, interval_s)
+    try:
+        live.refresh()
+    except (SQLAlchemyError, OSError, ValueError) as exc:
+        log.warning("published catalogue not applied at start", extra={"error": str(exc)[:300]})
+    live.start()
+    return live

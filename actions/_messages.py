@@ -10,11 +10,11 @@ import yaml
 
 __all__ = ["messages"]
 
-_PATH = Path(__file__).parent / "data" / "messages.yml"
+_DATA = Path(__file__).parent / "data"
 
 
-@lru_cache(maxsize=1)
-def messages() -> dict[str, Any]:
-    """All message templates, read once."""
-    data: dict[str, Any] = yaml.safe_load(_PATH.read_text(encoding="utf-8"))
+@lru_cache(maxsize=8)
+def messages(skill: str = "messages") -> dict[str, Any]:
+    """The message templates of actions/data/<skill>.yml (the shared ones by default), read once."""
+    data: dict[str, Any] = yaml.safe_load((_DATA / f"{skill}.yml").read_text(encoding="utf-8"))
     return data

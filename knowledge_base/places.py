@@ -13,9 +13,9 @@ from typing import Literal
 import yaml
 from rapidfuzz import fuzz, process
 
-from knowledge_base.offices import Office
+from knowledge_base.offices import Office, OfficeDirectory
 
-__all__ = ["Gazetteer", "NearestOffice", "PlaceMatch", "haversine_km", "load_gazetteer", "nearest_offices"]
+__all__ = ["Gazetteer", "NearestOffice", "PlaceMatch", "haversine_km", "load_gazetteer", "locate", "nearest_offices"]
 
 DATA = Path(__file__).parent / "data" / "places.yaml"
 _EARTH_KM = 6371.0088
@@ -27,7 +27,7 @@ _FRAME = {
 }  # fmt: skip
 _NUMBERS = {"1": "i", "2": "ii", "3": "iii", "satu": "i", "dua": "ii", "tiga": "iii"}
 # Below this a fuzzy match is more likely a different word than a typo of a place.
-_FUZZY_MIN = 88.0
+_FUZZY_MIN = 85.0
 
 
 def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -168,6 +168,39 @@ def nearest_offices(
         dist = round(haversine_km(place.lat, place.lon, o.lat, o.lon), 1) if known else None
         out.append(NearestOffice(o, dist))
     return out
+
+
+def locate(
+    directory: OfficeDirectory,
+    gazetteer: Gazetteer,
+    *,
+    text: str | None = None,
+    lat: float | None = None,
+    lon: float | None = None,
+    service_id: str | None = None,
+) -> dict[str, object]:
+    """The nearest office for a place name or a coordinate, as `mpp locate --json` prints it."""
+    place: PlaceMatch | None
+    if lat is not None and lon is not None:
+        place = PlaceMatch(kind="location", name="lokasi", kecamatan=None, lat=lat, lon=lon, score=100.0)
+        matched: dict[str, object] | None = {"kind": "location", "lat": lat, "lon": lon}
+    else:
+        place = gazetteer.find(text or "")
+        matched = place.to_dict() if place else None
+    offices = list(directory.offices.values())
+    if service_id:
+        service = directory.service(service_id)
+        offices = directory.offices_for(service) if service else []
+    ranked = nearest_offices(offices, place) if place else []
+    best = ranked[0] if ranked else None
+    return {
+        "query": text if text is not None else f"{lat},{lon}",
+        "office": {"id": best.office.id, "name": best.office.name, "kecamatan": best.office.kecamatan}
+        if best
+        else None,
+        "distance_km": best.distance_km if best else None,
+        "matched": matched,
+    }
 
 
 @lru_cache(maxsize=4)

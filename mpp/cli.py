@@ -90,6 +90,41 @@ def search(
                 typer.echo(f"  {h.score:.3f}  {h.id:32s} {h.name} [{h.tenant}]")
 
 
+@app.command("locate")
+def locate(
+    text: Annotated[str | None, typer.Argument(help="a desa, kelurahan or kecamatan name")] = None,
+    lat: Annotated[float | None, typer.Option(help="latitude of a shared location")] = None,
+    lon: Annotated[float | None, typer.Option(help="longitude of a shared location")] = None,
+    batch: Annotated[Path | None, typer.Option("--batch", help="file with one place per line")] = None,
+    service: Annotated[str | None, typer.Option(help="only offices offering this service id")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON (one object per line)")] = False,
+) -> None:
+    """The nearest MPP / Mini MPP for a place name or a coordinate."""
+    from knowledge_base.catalogue import load_catalogue
+    from knowledge_base.offices import load_offices
+    from knowledge_base.places import load_gazetteer
+    from knowledge_base.places import locate as find_office
+
+    given = sum(x is not None for x in (text, batch)) + (lat is not None or lon is not None)
+    if given != 1 or (lat is None) != (lon is None):
+        raise typer.BadParameter("give TEXT, --lat and --lon, or --batch FILE")
+    directory = load_offices(load_catalogue(get_settings().catalogue_dir))
+    gazetteer = load_gazetteer()
+    if lat is not None and lon is not None:
+        answers = [find_office(directory, gazetteer, lat=lat, lon=lon, service_id=service)]
+    else:
+        lines = [text or ""] if batch is None else batch.read_text(encoding="utf-8").splitlines()
+        answers = [find_office(directory, gazetteer, text=line, service_id=service) for line in lines]
+    for ans in answers:
+        if as_json:
+            _echo_json(ans)
+        else:
+            office = ans["office"]
+            where = f"{office['name']}" if isinstance(office, dict) else "tidak ditemukan"
+            dist = f" (±{ans['distance_km']} km)" if ans["distance_km"] is not None else ""
+            typer.echo(f"{ans['query']}: {where}{dist}")
+
+
 @app.command("train")
 def train(force: Annotated[bool, typer.Option(help="train even when nothing changed")] = False) -> None:
     """Train the Rasa model with .venv-rasa (skipped when the training data did not change)."""
@@ -119,7 +154,8 @@ def actions_server() -> None:
     """Serve the rasa-sdk action server on 127.0.0.1 (used by `mpp run`)."""
     from mpp.actions_server import serve_actions
 
-    serve_actions(get_settings().action_server_port)
+    s = get_settings()
+    serve_actions(s.action_server_port, search_cache=s.action_search_cache)
 
 
 @app.command("run")

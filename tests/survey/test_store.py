@@ -22,6 +22,7 @@ from mpp.survey.store import (
     record_answer,
     sender_hash,
 )
+from tests.auxil.bookings import insert_booking
 
 DAY = dt.date(2025, 3, 7)
 BOOKING = BookingInfo("KKR-7QX2", "web:ani", "web", "mpp_tenggarong", "disdukcapil", "ktp_baru", DAY, "completed")
@@ -150,19 +151,8 @@ def test_load_responses_by_scope(engine: Engine) -> None:
 
 
 def test_bookings_read_by_plain_sql(engine: Engine) -> None:
-    now = dt.datetime(2025, 3, 7, 9, 0, tzinfo=dt.UTC)
-    with engine.begin() as conn:
-        conn.execute(
-            text(
-                "INSERT INTO bookings (code, sender, channel, office_id, service_id, tenant_id, day, start_at, end_at,"
-                " name, status) VALUES (:code, :sender, 'web', 'mpp_tenggarong', 'ktp_baru', 'disdukcapil', :day,"
-                " :start, :start, 'Ani', :status)"
-            ),
-            [
-                {"code": "KKR-1", "sender": "web:ani", "day": DAY, "start": now, "status": "completed"},
-                {"code": "KKR-2", "sender": "web:ani", "day": DAY, "start": now, "status": "active"},
-            ],
-        )
+    insert_booking(engine, "KKR-1", "web:ani", DAY)
+    insert_booking(engine, "KKR-2", "web:ani", DAY, status="active")
     got = booking_by_code(engine, "KKR-1")
     assert got is not None and (got.office_id, got.tenant_id, got.day, got.status) == (
         "mpp_tenggarong", "disdukcapil", DAY, "completed"

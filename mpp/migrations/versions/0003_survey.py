@@ -17,8 +17,15 @@ def _created_at() -> sa.Column:
     return sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False)
 
 
-def _response_fk(ondelete: str, **kwargs: bool) -> sa.Column:
-    return sa.Column("response_id", sa.Integer, sa.ForeignKey("survey_responses.id", ondelete=ondelete), **kwargs)
+def _response_fk(ondelete: str, *, nullable: bool, index: bool = False, unique: bool = False) -> sa.Column:
+    return sa.Column(
+        "response_id",
+        sa.Integer,
+        sa.ForeignKey("survey_responses.id", ondelete=ondelete),
+        nullable=nullable,
+        index=index,
+        unique=unique,
+    )
 
 
 def upgrade() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -15,6 +16,8 @@ from mpp.settings import get_settings
 __all__ = ["engine_for", "get_engine", "migrate", "session_scope"]
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
+# Alembic keeps its context in module globals: two upgrades in two threads at once corrupt each other.
+_MIGRATE_LOCK = threading.Lock()
 
 
 def engine_for(url: str) -> Engine:
@@ -51,7 +54,7 @@ def migrate(engine: Engine) -> None:
 
     cfg = Config()
     cfg.set_main_option("script_location", str(_MIGRATIONS))
-    with engine.begin() as conn:
+    with _MIGRATE_LOCK, engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -32,6 +33,7 @@ class FakeRasa:
 
     def __init__(self) -> None:
         self.received: list[dict[str, Any]] = []
+        self.delay_s = 0.0
         self.server = FakeHttpServer(self._handle)
 
     @property
@@ -44,6 +46,7 @@ class FakeRasa:
             return 200, {"version": "3.6.21"}
         with self.server.lock:
             self.received.append(body)
+        time.sleep(self.delay_s)
         return 200, script(str(body.get("message", "")), str(body.get("sender", "")))
 
     def messages(self, sender: str | None = None) -> list[str]:

@@ -21,6 +21,7 @@ class FakeTelegram:
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.blocked_chats: set[int] = set()
         self.retry_after: list[int] = []  # the next sendMessage calls answer 429 with these delays
+        self.down = False  # answer 500 to everything
         self.reject_html = False  # answer 400 "can't parse entities" to HTML messages
         self.messages: list[dict[str, Any]] = []
         self._message_id = 1000
@@ -38,6 +39,8 @@ class FakeTelegram:
         method = path[len(prefix) :]
         with self.server.lock:
             self.calls.append((method, body))
+            if self.down:
+                return 500, {"ok": False, "error_code": 500, "description": "Internal Server Error"}
             if method == "getMe":
                 return 200, {"ok": True, "result": BOT_USER}
             if method == "sendMessage":

@@ -228,6 +228,23 @@ def survey_report(
     run_report(fmt, office, date_from, date_to, out, charts, period, population)
 
 
+channels_app = typer.Typer(help="Telegram and WhatsApp channels.", no_args_is_help=True)
+app.add_typer(channels_app, name="channels")
+
+
+@channels_app.command("set-webhook")
+def channels_set_webhook() -> None:
+    """Register the Telegram webhook (with its secret) and print the Twilio webhook URLs."""
+    import asyncio
+
+    from channels._setup import set_webhooks
+
+    ok, lines = asyncio.run(set_webhooks(get_settings()))
+    for line in lines:
+        typer.echo(line)
+    raise typer.Exit(0 if ok else 1)
+
+
 def main() -> None:
     """Entry point of the `mpp` console script."""
     configure_logging(get_settings().log_level, sys.stderr)

@@ -12,6 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions._kb import get_engine
 from actions._messages import messages
 from actions.services import answer_events
+from mpp.console.unanswered import console_answer
 from mpp.db import session_scope
 from mpp.models import Handoff
 from mpp.redact import redact
@@ -33,6 +34,9 @@ class ActionCoreFallback(Action):
         text = tracker.latest_message.get("text") or ""
         if text and get_engine().search(text).confident:
             return answer_events(dispatcher, tracker)
+        if text and (staff := console_answer(tracker.sender_id, text)):  # else recorded for the console
+            dispatcher.utter_message(text=staff)
+            return []
         dispatcher.utter_message(
             text=messages()["fallback"]["rephrase"],
             buttons=[

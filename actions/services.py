@@ -13,6 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions._format import ASPECTS, format_service_answer
 from actions._kb import Resolution, detect, get_engine, resolve_service
 from actions._messages import messages
+from mpp.console.unanswered import console_answer
 
 __all__ = ["ActionAnswerOfficeHours", "ActionAnswerService", "answer_events"]
 
@@ -55,6 +56,9 @@ def answer_events(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[Ev
             for h in res.candidates
         ]
         dispatcher.utter_message(text=m["choose"], buttons=buttons)
+        return []
+    if res.kind == "not_found" and text and (staff := console_answer(tracker.sender_id, text)):
+        dispatcher.utter_message(text=staff)  # staff wrote an answer; otherwise it was recorded for them
         return []
     dispatcher.utter_message(text=m["need_service"] if res.kind == "need_service" else m["not_found"])
     return []

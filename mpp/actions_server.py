@@ -71,6 +71,9 @@ def serve_actions(port: int, search_cache: int = 0) -> None:
     from actions._kb import get_engine
 
     engine = get_engine()  # load the index and model now, not on a resident's first question
+    from mpp.console.live import watch_catalogue
+
+    watch_catalogue(engine)  # what staff publish in the console reaches residents without a restart
     if search_cache > 0:
         # The actions call engine.search(); answering repeats from memory is the largest saving per
         # turn (two encoder passes, ~25 ms of both cores). Lives here, not in actions/ or

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from mpp.console._cli import add_kb_commands, first_admin_hint, privacy_app, staff_app
 from mpp.logging import configure_logging
 from mpp.settings import get_settings
 
@@ -19,6 +20,9 @@ kb_app = typer.Typer(help="The service catalogue.", no_args_is_help=True)
 app.add_typer(kb_app, name="kb")
 survey_app = typer.Typer(help="Satisfaction survey (SKM/IKM).", no_args_is_help=True)
 app.add_typer(survey_app, name="survey")
+app.add_typer(staff_app, name="staff")
+app.add_typer(privacy_app, name="privacy")
+add_kb_commands(kb_app)
 
 
 def _echo_json(obj: object) -> None:
@@ -169,6 +173,9 @@ def run() -> None:
     stack = Stack(s)
     stack.start()
     typer.echo(f"Asisten MPP Kukar berjalan: http://{s.gateway_host}:{s.gateway_port}/  (Ctrl-C untuk berhenti)")
+    typer.echo(f"Konsol petugas: http://{s.gateway_host}:{s.gateway_port}/console/")
+    if hint := first_admin_hint():
+        typer.echo(hint)
     stack.wait()
 
 

@@ -19,10 +19,10 @@ from mpp.redact import redact
 __all__ = [
     "Group",
     "answer_questions",
+    "console_answer",
     "dismiss_questions",
     "group_questions",
     "link_questions",
-    "note_unanswered",
     "record_unanswered",
     "staff_answer",
 ]
@@ -63,15 +63,23 @@ def record_unanswered(db: Session, sender: str, text: str, channel: str = "web")
     return row
 
 
-def note_unanswered(sender: str, text: str, channel: str = "web") -> None:
-    """Record from the action server; never lets a storage problem break the conversation."""
+def console_answer(sender: str, text: str) -> str | None:
+    """From the action server, when the assistant has no answer: staff's written answer, else record it.
+
+    Never lets a storage problem break the conversation (returns None then).
+    """
     from mpp.db import session_scope
 
+    channel = sender.split(":", 1)[0] if ":" in sender else "web"
     try:
         with session_scope() as db:
-            record_unanswered(db, sender, text, channel)
-    except SQLAlchemyError as exc:
+            answer = staff_answer(db, text)
+            if answer is None:
+                record_unanswered(db, sender, text, channel)
+            return answer
+    except (SQLAlchemyError, ValueError) as exc:
         log.warning("unanswered question not recorded", extra={"error": str(exc)[:200]})
+        return None
 
 
 def _vectors(texts: list[str]):  # type: ignore[no-untyped-def]

@@ -19,7 +19,7 @@ from mpp.console._passwords import hash_password
 from mpp.console.accounts import Role
 from mpp.console.models import StaffUser
 from mpp.db import engine_for, session_scope
-from mpp.settings import Settings
+from mpp.settings import PROJECT_ROOT, Settings
 from tests.auxil.catalogue import TENANT, service, write_tenant
 
 PASSWORD = "rahasia-yang-panjang-1"
@@ -133,7 +133,8 @@ def make_console(tmp_path: Path, db_url: str, redis_url: str | None = None, **ex
     values: dict[str, Any] = {
         "MPP_DATA_DIR": tmp_path / "var",
         "DATABASE_URL": db_url,
-        "MPP_CATALOGUE_DIR": write_catalogue(tmp_path / "tenants"),
+        # The real catalogue: the gateway's booking side checks its offices against it.
+        "MPP_CATALOGUE_DIR": PROJECT_ROOT / "knowledge_base" / "data" / "tenants",
         "CONSOLE_COOKIE_SECURE": False,
         "RASA_URL": "http://127.0.0.1:9",
         "REDIS_URL": redis_url,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -14,7 +15,9 @@ from channels import console
 from channels._gateway import ChannelGateway
 from channels.chat import ChatService
 from channels.rasa_client import RasaClient
-from channels.routes import chat, health, webhooks
+from channels.reminders import ReminderWorker
+from channels.routes import chat, health, staff, webhooks
+from mpp.booking import booking_service_for
 from mpp.logging import configure_logging
 from mpp.settings import Settings, get_settings
 
@@ -36,13 +39,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.chat.relay = console.console_relay(app)
         app.state.channels = await ChannelGateway.start(cfg, app.state.chat)
         app.state.outbound = app.state.channels.outbound
+        app.state.bookings = await asyncio.to_thread(booking_service_for, cfg)
+        reminders = ReminderWorker(app.state.bookings, app.state.outbound, cfg)
+        if cfg.booking_reminders:
+            reminders.start()
         try:
             yield
         finally:
+            await reminders.stop()
             await app.state.channels.aclose()
             await rasa.aclose()
 
     app = FastAPI(title="Asisten MPP Kukar", version="0.1.0", lifespan=lifespan)
+    app.state.settings = cfg
 
     @app.middleware("http")
     async def limit_body(request: Request, call_next):  # type: ignore[no-untyped-def]
@@ -64,4 +73,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     console.install(app, cfg)
     app.include_router(webhooks.router)
+    app.include_router(staff.router)
     return app

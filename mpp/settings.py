@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     # Booking.
     booking_max_active: int = Field(default=2, ge=1, le=20, alias="BOOKING_MAX_ACTIVE")
     booking_horizon_days: int = Field(default=30, ge=1, le=366, alias="BOOKING_HORIZON_DAYS")
+    booking_reminders: bool = Field(default=True, alias="BOOKING_REMINDERS")
     booking_reminder_hour: int = Field(default=16, ge=0, le=23, alias="BOOKING_REMINDER_HOUR")
     whatsapp_reminder_content_sid: str | None = Field(default=None, alias="WHATSAPP_REMINDER_CONTENT_SID")
 

@@ -28,13 +28,21 @@ class Deduper:
         self.prefix = prefix
         self.ttl_s = ttl_s
 
+    async def claim_redis(self, key: str) -> bool | None:
+        """Redis's answer for `key`, or None when the database must decide (no Redis, or Redis down)."""
+        if self.redis is None:
+            return None
+        try:
+            return bool(await self.redis.set(f"{self.prefix}dedupe:{key}", "1", nx=True, ex=self.ttl_s))
+        except (RedisError, OSError) as exc:
+            log.warning("redis unavailable, dedupe falls back to the database", extra={"error": type(exc).__name__})
+            return None
+
     async def claim(self, key: str) -> bool:
         """True the first time `key` is seen."""
-        if self.redis is not None:
-            try:
-                return bool(await self.redis.set(f"{self.prefix}dedupe:{key}", "1", nx=True, ex=self.ttl_s))
-            except (RedisError, OSError) as exc:
-                log.warning("redis unavailable, dedupe falls back to the database", extra={"error": type(exc).__name__})
+        claimed = await self.claim_redis(key)
+        if claimed is not None:
+            return claimed
         return await asyncio.to_thread(self.store.dedupe_claim, key, self.ttl_s)
 
     async def release(self, key: str) -> None:

@@ -67,18 +67,25 @@ class Dispatcher:
     async def accept(self, event: InboundEvent) -> str:
         """Dedupe, flood-check and persist one event, then queue it; returns queued, duplicate or flood."""
         key = f"{event.channel}:{event.external_id}"
-        if not await self.deduper.claim(key):
+        in_redis = await self.deduper.claim_redis(key)
+        if in_redis is False:
             return "duplicate"
+        status = "pending" if self._flood.try_take(event.sender) else "flood"
         try:
-            if not self._flood.try_take(event.sender):
-                await asyncio.to_thread(self.store.inbox_add, event, "flood")
-                if self._flood_notice.try_take(event.sender):
-                    self._enqueue(None, InboundEvent(event.channel, event.sender, event.external_id, "flood"))
-                return "flood"
-            item_id = await asyncio.to_thread(self.store.inbox_add, event)
+            # Without Redis the dedupe key is claimed in the inbox write's own transaction: one commit per message.
+            item_id = await asyncio.to_thread(
+                self.store.inbox_add, event, status, None if in_redis else key, self.deduper.ttl_s
+            )
         except Exception:
-            await self.deduper.release(key)  # not stored: the platform's retry must get through
+            if in_redis:
+                await self.deduper.release(key)  # not stored: the platform's retry must get through
             raise
+        if item_id is None:
+            return "duplicate"
+        if status == "flood":
+            if self._flood_notice.try_take(event.sender):
+                self._enqueue(None, InboundEvent(event.channel, event.sender, event.external_id, "flood"))
+            return "flood"
         self._enqueue(item_id, event)
         return "queued"
 

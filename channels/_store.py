@@ -54,16 +54,29 @@ class ChannelStore:
         return self._sessions()
 
     # Inbox
-    def inbox_add(self, event: InboundEvent, status: str = "pending") -> int:
-        """Persist an inbound message (and the sender's last inbound time); return its id."""
-        try:
-            return self._inbox_add(event, status)
-        except IntegrityError:  # two first messages of a new resident raced on channel_users
-            return self._inbox_add(event, status)
+    def inbox_add(
+        self, event: InboundEvent, status: str = "pending", dedupe_key: str | None = None, ttl_s: int = 0
+    ) -> int | None:
+        """Persist an inbound message and the sender's last inbound time; return its id.
 
-    def _inbox_add(self, event: InboundEvent, status: str) -> int:
+        With `dedupe_key`, the key is claimed in the same transaction and None means "seen already".
+        """
+        try:
+            return self._inbox_add(event, status, dedupe_key, ttl_s)
+        except IntegrityError:  # a concurrent duplicate, or two first messages of a new resident, raced
+            return self._inbox_add(event, status, dedupe_key, ttl_s)
+
+    def _inbox_add(self, event: InboundEvent, status: str, dedupe_key: str | None, ttl_s: int) -> int | None:
         now = utcnow()
         with self._session() as s, s.begin():
+            if dedupe_key is not None:
+                seen = s.get(ChannelDedupe, dedupe_key)
+                if seen is not None and (_aware(seen.expires_at) or now) > now:
+                    return None
+                if seen is None:
+                    s.add(ChannelDedupe(key=dedupe_key, expires_at=now + dt.timedelta(seconds=ttl_s)))
+                else:
+                    seen.expires_at = now + dt.timedelta(seconds=ttl_s)
             row = ChannelInbox(
                 channel=event.channel,
                 sender=event.sender,

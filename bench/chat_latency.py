@@ -3,6 +3,10 @@
 Starts the whole stack (or uses one already running with --url), then sends resident questions
 from the dev set at concurrency 1, 8 and 32 for a fixed number of messages each, and reports
 p50/p95/p99 and sustained messages/s. Every question is answered by the knowledge-base action.
+With a stack of its own it also reports the cold start (process start until the first answer)
+and the resident memory (RSS) of each process after the load.
+The action server caches search results (ACTION_SEARCH_CACHE); every level after the first asks
+questions the first already asked. Run with ACTION_SEARCH_CACHE=0 for figures without that cache.
 Usage: .venv/bin/python bench/chat_latency.py [--url http://127.0.0.1:8000] [--messages 300]
 """
 
@@ -24,6 +28,14 @@ from bench._devset import DEV, load_cases
 from channels.chat import Replies
 
 TROUBLE = Replies().trouble
+
+
+def _rss_mb(pid: int) -> float:
+    """Resident memory of one process in MB (Linux /proc)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
 
 
 def _pct(values: list[float], p: float) -> float:
@@ -75,10 +87,16 @@ def main() -> None:
         stack = Stack(s)
         t = time.perf_counter()
         stack.start()
-        print(f"stack cold start (actions + rasa + gateway): {time.perf_counter() - t:.1f} s")
         url = f"http://{s.gateway_host}:{s.gateway_port}"
+        up = time.perf_counter() - t
+        first = time.perf_counter()
+        asyncio.run(_load(url, queries[-1:], 1, 1))
+        print(
+            f"cold start: processes up {up:.1f} s, first answer {time.perf_counter() - t:.1f} s "
+            f"(that answer alone {1000 * (time.perf_counter() - first):.0f} ms)"
+        )
     try:
-        asyncio.run(_load(url, queries[:20], 4, 40))  # warm-up
+        asyncio.run(_load(url, queries[-21:-1], 4, 40))  # warm-up, on questions the levels do not ask
         print("| concurrency | messages | p50 ms | p95 ms | p99 ms | messages/s | errors |")
         print("|---|---|---|---|---|---|---|")
         for level in (int(x) for x in args.levels.split(",")):
@@ -88,6 +106,9 @@ def main() -> None:
                 f"| {rate:.1f} | {errors} |",
                 flush=True,
             )
+        if stack is not None:
+            rss = {name: _rss_mb(p.pid) for name, p in stack.procs.items() if p.poll() is None}
+            print("RSS after the load: " + ", ".join(f"{k} {v:.0f} MB" for k, v in rss.items()))
     finally:
         if stack is not None:
             stack.stop()

@@ -92,7 +92,8 @@ class RasaClient:
         client = self._clients[self._pick(sender)]
         try:
             resp = await client.post(
-                f"/conversations/{quote(sender, safe='')}/trigger_intent",
+                # Sanic does not unquote path parameters: keep the characters sender ids use ("tg:1", "wa:+62").
+                f"/conversations/{quote(sender, safe=':@+')}/trigger_intent",
                 json={"name": intent, "entities": entities or {}},
             )
         except httpx.HTTPError as exc:

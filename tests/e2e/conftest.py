@@ -33,7 +33,11 @@ def stack_urls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, s
     train(settings)
     stack = Stack(settings, rasa_port=_port())
     with stack.running():
-        yield {"gateway": f"http://127.0.0.1:{settings.gateway_port}", "rasa": f"http://127.0.0.1:{stack.rasa_port}"}
+        yield {
+            "gateway": f"http://127.0.0.1:{settings.gateway_port}",
+            "rasa": f"http://127.0.0.1:{stack.rasa_port}",
+            "database": settings.sqlalchemy_url,
+        }
 
 
 @pytest.fixture(scope="session")

@@ -186,7 +186,7 @@ def write_charts(report: dict[str, Any], directory: Path) -> list[Path]:
     for y, grade in thresholds:
         ax.axhline(y, color="grey", linestyle=":", linewidth=0.8)
         ax.text(1.0, y, f" {grade}", transform=ax.get_yaxis_transform(), va="center", fontsize=8, color="grey")
-    ax.set_ylim(25, 100)
+    ax.set_ylim(25, 105)
     ax.set_ylabel("IKM (25-100)")
     ax.set_title(f"IKM per periode ({report['scope']['period']})")
     fig.tight_layout()

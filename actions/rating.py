@@ -244,6 +244,8 @@ class ValidateSkmCommentForm(FormValidationAction):
             dispatcher.utter_message(text=texts()["already_answered"])
             return {"skm_comment": None}
         text = str(slot_value or "").strip()
+        if text.startswith("/"):  # another skill's button: not a comment, and the survey must not trap the resident
+            return {"skm_comment": "-"}
         words = " ".join(text.lower().replace(".", " ").split())
         if not text or words in {str(w) for w in texts()["skip_words"]}:
             return {"skm_comment": "-"}

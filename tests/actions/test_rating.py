@@ -228,6 +228,7 @@ def test_comment_question_has_a_skip_button() -> None:
         ({"text": "petugasnya ramah, mantap"}, "petugasnya ramah, mantap", None),
         ({"text": "tidak ada."}, "-", None),
         ({"text": "Lewati"}, "-", None),
+        ({"text": '/share_location{"lat": -0.4, "lon": 117.0}', "intent": {"name": "share_location"}}, "-", None),
         (
             {"intent": {"name": "give_rating"}, "entities": [{"entity": "skm_element", "value": "komentar"}]},
             "-",

@@ -44,6 +44,13 @@ FORM_SLOTS = ("booking_service", "booking_office", "booking_date", "booking_time
 # is not also a valid answer to the question asked.
 _INTERRUPTS = {"ask_service", "ask_office_hours", "deny", "cancel_booking", "request_human"}
 _STOP_WORDS = re.compile(r"\b(batal|batalkan|gak jadi|ga jadi|nggak jadi|tidak jadi|tdk jadi|stop|berhenti)\b", re.I)
+# Words of the booking request itself: without them the rest names the service ("mau booking jadwal
+# bikin paspor" → "bikin paspor"); with them the search leans to the MPP's own queue-info entry.
+_BOOKING_WORDS = re.compile(
+    r"\b(mau|ingin|pengen|pgn|mo|mw|booking|booking-?an|book|reservasi|pesan|jadwal|antrean|antrian|antri|ngantri|"
+    r"ambil|nomor|no|daftar|kunjungan|datang|ke|di|mpp|mini|kukar|tenggarong|dong|ya|kak|min|jam|tanggal|tgl|besok|lusa)\b",
+    re.I,
+)
 _ABORTED = "aborted"
 _DONE = "done"
 _MAX_TIME_BUTTONS = 10
@@ -136,7 +143,7 @@ def _place_from(tracker: Tracker) -> PlaceMatch | None:
 
 
 def _reset() -> list[EventType]:
-    return [SlotSet(s, None) for s in (*FORM_SLOTS, "booking_reschedule", "requested_slot")]
+    return [SlotSet(s, None) for s in (*FORM_SLOTS, "booking_reschedule", "booking_choices", "requested_slot")]
 
 
 def _abort() -> list[EventType]:
@@ -162,10 +169,13 @@ class ActionBookingStart(Action):
         service_id = chosen
         text = _text(tracker)
         if service_id is None and text:
-            res = resolve_service(get_engine(), text)
-            if res.kind == "answer":
+            words = " ".join(_BOOKING_WORDS.sub(" ", text).split())
+            res = resolve_service(get_engine(), words) if words else None
+            if res is not None and res.kind == "answer":
                 service_id = res.service_id
-        if service_id is None:
+            elif res is not None and res.kind == "choose":
+                return [*events, SlotSet("booking_choices", [h.id for h in res.candidates])]
+        if service_id is None:  # "booking dong" right after asking about a service: that one
             service_id = tracker.get_slot("service_id")
         if service_id:
             service = svc.directory.service(service_id)
@@ -516,8 +526,14 @@ class ActionAskBookingService(Action):
         return "action_ask_booking_service"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
-        """Ask."""
-        dispatcher.utter_message(text=_m()["ask_service"])
+        """Ask, with buttons when the opening message left a choice between sibling services."""
+        m = _m()
+        choices = [s for s in (_service_obj(i) for i in tracker.get_slot("booking_choices") or []) if s is not None]
+        if choices:
+            buttons = [{"title": s.name[:60], "payload": _payload("inform", service_id=s.id)} for s in choices]
+            dispatcher.utter_message(text=m["ask_service_choose"], buttons=buttons)
+            return [SlotSet("booking_choices", None)]
+        dispatcher.utter_message(text=m["ask_service"])
         return []
 
 

@@ -40,11 +40,13 @@ __all__ = [
     "open_response",
     "record_answer",
     "sender_hash",
+    "set_complaint_status",
     "today_wita",
 ]
 
 WITA = ZoneInfo("Asia/Makassar")
 SKIPPED = None  # the stored value of a skipped element
+COMPLAINT_STATUSES = ("open", "in_progress", "closed")
 _MAX_COMMENT = 1000
 
 
@@ -298,6 +300,19 @@ def list_complaints(status: str | None = "open", engine: Engine | None = None) -
         if status:
             query = query.where(Complaint.status == status)
         return list(db.scalars(query).all())
+
+
+def set_complaint_status(complaint_id: int, status: str, engine: Engine | None = None) -> bool:
+    """Move a complaint to open, in_progress or closed (closing stamps closed_at); False when unknown."""
+    if status not in COMPLAINT_STATUSES:
+        raise ValueError(f"status must be one of {COMPLAINT_STATUSES}")
+    with session_scope(engine or get_engine()) as db:
+        row = db.get(Complaint, complaint_id)
+        if row is None:
+            return False
+        row.status = status
+        row.closed_at = dt.datetime.now(dt.UTC) if status == "closed" else None
+    return True
 
 
 def load_responses(

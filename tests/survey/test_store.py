@@ -21,6 +21,7 @@ from mpp.survey.store import (
     open_response,
     record_answer,
     sender_hash,
+    set_complaint_status,
 )
 from tests.auxil.bookings import insert_booking
 
@@ -132,6 +133,13 @@ def test_complaint_inbox_one_per_response(engine: Engine) -> None:
     assert (c.status, c.source, c.office_id, c.booking_code) == ("open", "survey", "mpp_tenggarong", "KKR-7QX2")
     assert "081234567890" not in c.text and c.sender == "web:ani"
     assert list_complaints("closed", engine=engine) == []
+    assert set_complaint_status(first, "closed", engine=engine) and not set_complaint_status(
+        999, "closed", engine=engine
+    )
+    [closed] = list_complaints("closed", engine=engine)
+    assert closed.closed_at is not None and list_complaints(engine=engine) == []
+    with pytest.raises(ValueError, match="status must be"):
+        set_complaint_status(first, "done", engine=engine)
 
 
 def test_load_responses_by_scope(engine: Engine) -> None:

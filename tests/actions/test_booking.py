@@ -221,3 +221,27 @@ def test_nearest_office_outside_the_form(svc: BookingService) -> None:
     ents = [{"entity": "lat", "value": -6.2}, {"entity": "lon", "value": 106.8}]  # Jakarta
     texts, _, _ = run(ActionNearestOffice(), tracker("/share_location", "share_location", ents))
     assert "di luar Kutai Kartanegara" in texts[0]
+
+
+def test_reschedule_starts_from_ones_own_booking_and_moves_it(svc: BookingService) -> None:
+    mine = svc.book(
+        "web:t", "web", "mpp_tenggarong", PASPOR, dt.datetime.combine(MONDAY, dt.time(9), tzinfo=WITA), "Me"
+    )
+    ents = [{"entity": "kode_booking", "value": mine.code}]
+    texts, slots, _ = run(ActionBookingStart(), tracker("/reschedule_booking", "reschedule_booking", ents))
+    assert slots["booking_reschedule"] == mine.code and slots["booking_office"] == "mpp_tenggarong"
+    assert f"MPP-{mine.code}" in texts[0]
+    other = run(ActionBookingStart(), tracker("ubah jadwal", "reschedule_booking", ents, sender="web:intruder"))
+    assert other[1]["booking_confirm"] == "aborted"  # someone else's code: nothing to move
+    filled = dict(
+        booking_reschedule=mine.code, booking_service=PASPOR, booking_office="mpp_tenggarong",
+        booking_date="2026-12-09", booking_time="10:00", booking_name="-", requested_slot="booking_confirm",
+    )  # fmt: skip
+    _, slots, _ = run(ValidateBookingForm(), tracker("ya", "affirm", **filled))
+    assert slots["booking_confirm"] == "done"
+    texts, _, _ = run(
+        ActionBookingSubmit(), tracker(booking_confirm="done", booking_code=mine.code, booking_reschedule=mine.code)
+    )
+    assert "sudah diubah ke Rabu, 9 Desember 2026, jam 10.00" in texts[0]
+    moved = svc.get(mine.code)
+    assert moved is not None and moved.day == dt.date(2026, 12, 9)

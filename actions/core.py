@@ -12,12 +12,12 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions._kb import get_engine
 from actions._messages import messages
 from actions.services import answer_events
-from mpp.console.unanswered import console_answer
+from mpp.console.unanswered import console_answer, console_reply
 from mpp.db import session_scope
 from mpp.models import Handoff
 from mpp.redact import redact
 
-__all__ = ["ActionCoreFallback", "ActionRequestHuman"]
+__all__ = ["ActionCoreFallback", "ActionCoreOutOfScope", "ActionRequestHuman"]
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +44,26 @@ class ActionCoreFallback(Action):
                 {"title": "Bicara dengan petugas", "payload": "/request_human"},
             ],
         )
+        return []
+
+
+class ActionCoreOutOfScope(Action):
+    """Out of scope for the NLU: recorded for the staff console, unless staff answered or linked it."""
+
+    def name(self) -> str:
+        """Name used in the domain."""
+        return "action_core_out_of_scope"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        """Staff's answer, the linked service (found by the search), or the out-of-scope reply."""
+        text = tracker.latest_message.get("text") or ""
+        kind, value = console_reply(tracker.sender_id, text) if text else ("recorded", None)
+        if kind == "answer" and value:
+            dispatcher.utter_message(text=value)
+            return []
+        if kind == "linked" and get_engine().search(text).confident:
+            return answer_events(dispatcher, tracker)
+        dispatcher.utter_message(response="utter_core_out_of_scope")
         return []
 
 

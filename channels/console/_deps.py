@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -11,9 +12,11 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup, escape
 from sqlalchemy.orm import Session
 
 from channels.console._state import ConsoleState
+from mpp.console._messages import FIELD_LABELS
 from mpp.console.accounts import Role, StaffView
 from mpp.console.models import StaffUser
 from mpp.console.sessions import SessionData
@@ -36,6 +39,35 @@ __all__ = [
 
 COOKIE = "mpp_console"
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+_BOLD_RE = re.compile(r"\*([^*\n]+)\*")
+
+
+def _chat_html(text: str) -> Markup:
+    """A chat text as WhatsApp and Telegram show it: *bold* in bold, the rest escaped."""
+    parts = _BOLD_RE.split(text)  # odd positions are the bold parts
+    return Markup("").join(Markup("<strong>{}</strong>").format(p) if i % 2 else escape(p) for i, p in enumerate(parts))
+
+
+def _value_html(value: object) -> Markup:
+    """A field value of a service document, readable: lists numbered, mappings as lines."""
+    if value is None or value == [] or value == {}:
+        return Markup("–")
+    if isinstance(value, list):
+        return Markup("<ol>{}</ol>").format(Markup("").join(Markup("<li>{}</li>").format(_plain(v)) for v in value))
+    if isinstance(value, dict):
+        return Markup("<br>").join(Markup("{}: {}").format(k, _plain(v)) for k, v in value.items() if v is not None)
+    return escape(str(value))
+
+
+def _plain(value: object) -> str:
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {v}" for k, v in value.items() if v is not None)
+    return str(value)
+
+
+templates.env.filters["chat"] = _chat_html
+templates.env.filters["value"] = _value_html
+templates.env.filters["label"] = lambda name: FIELD_LABELS.get(str(name), str(name))
 
 NAV: list[tuple[str, str, frozenset[Role]]] = [
     ("/console/", "Beranda", frozenset(Role)),

@@ -20,6 +20,7 @@ __all__ = [
     "Group",
     "answer_questions",
     "console_answer",
+    "console_reply",
     "dismiss_questions",
     "group_questions",
     "link_questions",
@@ -68,18 +69,27 @@ def console_answer(sender: str, text: str) -> str | None:
 
     Never lets a storage problem break the conversation (returns None then).
     """
+    kind, value = console_reply(sender, text)
+    return value if kind == "answer" else None
+
+
+def console_reply(sender: str, text: str) -> tuple[str, str | None]:
+    """What staff decided for a question like this one: ("answer", text), ("linked", service id) or ("recorded", None)."""
     from mpp.db import session_scope
 
     channel = sender.split(":", 1)[0] if ":" in sender else "web"
     try:
         with session_scope() as db:
             answer = staff_answer(db, text)
-            if answer is None:
-                record_unanswered(db, sender, text, channel)
-            return answer
+            if answer is not None:
+                return "answer", answer
+            linked = _similar(db, text, "linked", ANSWER_SIMILARITY)
+            if linked is not None and linked.service_id:
+                return "linked", linked.service_id
+            record_unanswered(db, sender, text, channel)
     except (SQLAlchemyError, ValueError) as exc:
         log.warning("unanswered question not recorded", extra={"error": str(exc)[:200]})
-        return None
+    return "recorded", None
 
 
 def _vectors(texts: list[str]):  # type: ignore[no-untyped-def]
@@ -128,7 +138,12 @@ def _phrase(text: str) -> str:
 
 
 def link_questions(db: Session, actor: str, ids: list[int], service_id: str, directory: Path) -> AuditEntry:
-    """Resolve by linking to a service: the questions become its examples, published live."""
+    """Resolve by linking to a service: the questions' wording becomes its keywords, published live.
+
+    Keywords, not examples or aliases: they feed the lexical index only, so the live re-index takes
+    seconds; examples and aliases also retrain the domain classifier and re-encode every passage
+    (minutes on two cores). `mpp kb export` keeps them for the next `mpp kb index`.
+    """
     rows = _open(db, ids)
     catalogue = effective_catalogue(db, directory)
     try:
@@ -136,11 +151,11 @@ def link_questions(db: Session, actor: str, ids: list[int], service_id: str, dir
     except KeyError as exc:
         raise CatalogueChangeError(["Layanan tidak ditemukan."]) from exc
     doc = service_document(service)
-    examples = list(doc.get("examples") or [])
+    keywords = list(doc.get("keywords") or [])
     for phrase in (_phrase(r.text) for r in rows):
-        if phrase and phrase not in examples:
-            examples.append(phrase)
-    doc["examples"] = examples
+        if phrase and phrase not in keywords:
+            keywords.append(phrase)
+    doc["keywords"] = keywords
     entry = publish_service(db, actor, doc, service_id, directory, "link", note=f"{len(rows)} pertanyaan ditautkan")
     _close(rows, actor, "linked")
     for r in rows:
@@ -164,12 +179,17 @@ def dismiss_questions(db: Session, actor: str, ids: list[int]) -> None:
     _close(_open(db, ids), actor, "dismissed")
 
 
-def staff_answer(db: Session, text: str, threshold: float = ANSWER_SIMILARITY) -> str | None:
-    """The answer staff wrote for a question like this one, if any."""
-    rows = list(db.scalars(select(UnansweredQuestion).where(UnansweredQuestion.status == "answered").limit(2000)))
+def _similar(db: Session, text: str, status: str, threshold: float) -> UnansweredQuestion | None:
+    rows = list(db.scalars(select(UnansweredQuestion).where(UnansweredQuestion.status == status).limit(2000)))
     if not rows or not text.strip():
         return None
     vec, matrix = _vectors([r.text for r in rows])
     sims = (matrix @ vec.transform([redact(text)]).T).toarray().ravel()
     best = int(sims.argmax())
-    return rows[best].answer if sims[best] >= threshold else None
+    return rows[best] if sims[best] >= threshold else None
+
+
+def staff_answer(db: Session, text: str, threshold: float = ANSWER_SIMILARITY) -> str | None:
+    """The answer staff wrote for a question like this one, if any."""
+    row = _similar(db, text, "answered", threshold)
+    return row.answer if row is not None else None

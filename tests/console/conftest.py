@@ -150,9 +150,14 @@ def make_console(tmp_path: Path, db_url: str, redis_url: str | None = None, **ex
 def console(clean_env: Path, db_url: str) -> Iterator[Console]:
     """The console app with an admin, two editors (one per tenant), an operator and a viewer."""
     for c in make_console(clean_env, db_url):
-        c.add_staff("admin@mpp.id", Role.ADMIN)
-        c.add_staff("dukcapil@mpp.id", Role.EDITOR, ["disdukcapil"])
-        c.add_staff("samsat@mpp.id", Role.EDITOR, ["samsat"])
-        c.add_staff("operator@mpp.id", Role.OPERATOR, offices=["mpp_tenggarong"])
-        c.add_staff("viewer@mpp.id", Role.VIEWER)
+        add_team(c)
         yield c
+
+
+def add_team(c: Console) -> None:
+    """An admin, two editors (Disdukcapil, Samsat), an operator of MPP Tenggarong and a viewer."""
+    c.add_staff("admin@mpp.id", Role.ADMIN)
+    c.add_staff("dukcapil@mpp.id", Role.EDITOR, ["disdukcapil"])
+    c.add_staff("samsat@mpp.id", Role.EDITOR, ["samsat"])
+    c.add_staff("operator@mpp.id", Role.OPERATOR, offices=["mpp_tenggarong"])
+    c.add_staff("viewer@mpp.id", Role.VIEWER)

@@ -8,10 +8,9 @@ from typing import Any
 
 import pytest
 
-from mpp.console.accounts import Role
 from mpp.console.catalogue import retire_service
 from mpp.db import session_scope
-from tests.console.conftest import Console, make_console
+from tests.console.conftest import Console, add_team, make_console
 
 ALL = {"admin", "editor", "operator", "viewer"}
 EDIT = {"admin", "editor"}
@@ -62,6 +61,7 @@ ROUTES: list[tuple[str, str, set[str], dict[str, Any] | None]] = [
     ("GET", "/console/closures", OPS, None),
     ("POST", "/console/closures", OPS, {"office_id": "mpp_tenggarong", "day": "2000-01-01", "reason": "banjir"}),
     ("GET", "/console/reports", REPORTS, None),
+    ("POST", "/console/complaints/999999", ADMIN, {"status": "closed"}),
     ("GET", "/console/staff", ADMIN, None),
     ("POST", "/console/staff", ADMIN, {"email": "bukan-email", "role": "viewer"}),
     ("POST", "/console/staff/999999/reset", ADMIN, {}),
@@ -83,11 +83,7 @@ def matrix_console(request: pytest.FixtureRequest, tmp_path_factory: pytest.Temp
         pytest.skip("TEST_POSTGRES_URL not set")
     try:
         for c in make_console(tmp, url):
-            c.add_staff("admin@mpp.id", Role.ADMIN)
-            c.add_staff("dukcapil@mpp.id", Role.EDITOR, ["disdukcapil"])
-            c.add_staff("samsat@mpp.id", Role.EDITOR, ["samsat"])
-            c.add_staff("operator@mpp.id", Role.OPERATOR, offices=["mpp_tenggarong"])
-            c.add_staff("viewer@mpp.id", Role.VIEWER)
+            add_team(c)
             with session_scope(c.state.engine) as db:
                 c.audit_id = retire_service(db, "admin@mpp.id", "ktp_baru", c.settings.catalogue_dir, retired=False).id  # type: ignore[attr-defined]
             yield c

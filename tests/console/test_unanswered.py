@@ -82,7 +82,7 @@ def test_linking_makes_the_question_find_the_service(store: tuple[Engine, Path],
     live.refresh()
     after = engine.search(question)
     assert after.results[0].id == "pajak_kendaraan"
-    assert question in engine.catalogue.service("pajak_kendaraan").examples
+    assert question in engine.catalogue.service("pajak_kendaraan").keywords
 
 
 def test_written_answer_is_given_next_time_and_dismiss(store: tuple[Engine, Path]) -> None:
@@ -109,5 +109,21 @@ def test_console_answer_records_when_staff_have_no_answer(clean_env: Path) -> No
         assert [(r.sender, r.channel, r.text) for r in rows] == [
             ("telegram:42", "telegram", "kapan pasar malam dibuka")
         ]
+    finally:
+        get_engine.cache_clear()
+
+
+def test_console_reply_knows_linked_and_answered_questions(clean_env: Path) -> None:
+    from mpp.console.unanswered import console_reply
+    from mpp.db import get_engine
+
+    get_engine.cache_clear()
+    try:
+        assert console_reply("web:a", "cara daftar kartu prakerja") == ("recorded", None)
+        with session_scope(get_engine()) as db:
+            row = db.scalars(select(UnansweredQuestion)).one()
+            row.status, row.service_id = "linked", "ak1"
+        assert console_reply("web:b", "cara daftar kartu prakerja?") == ("linked", "ak1")
+        assert len(_rows(get_engine())) == 1  # a linked question is not recorded again
     finally:
         get_engine.cache_clear()

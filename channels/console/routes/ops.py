@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 router = APIRouter(prefix="/console", tags=["console"], include_in_schema=False)
 OperatorDep = Annotated[SignedIn, Depends(require(Role.ADMIN, Role.OPERATOR))]
 ReportsDep = Annotated[SignedIn, Depends(require(Role.ADMIN, Role.VIEWER))]
+AdminDep = Annotated[SignedIn, Depends(require(Role.ADMIN))]
 STATUS_LABELS = {
     "active": "terjadwal",
     "checked_in": "hadir",
@@ -281,3 +282,19 @@ async def read_reports(request: Request, who: ReportsDep, state: StateDep, perio
     report = build_report(records, period=period)  # type: ignore[arg-type]
     complaints = await asyncio.to_thread(list_complaints, None, state.engine)
     return render(request, "reports.html", who, report=report, complaints=complaints[:100], period=period)
+
+
+@router.post("/complaints/{complaint_id}")
+async def update_complaint(
+    complaint_id: int,
+    who: AdminDep,
+    state: StateDep,
+    status: Annotated[str, Form(pattern="^(open|in_progress|closed)$")],
+) -> Response:
+    """Move a complaint through the inbox: open, in progress, closed."""
+    from mpp.survey.store import set_complaint_status
+
+    if not await asyncio.to_thread(set_complaint_status, complaint_id, status, state.engine):
+        raise HTTPException(404)
+    log.info("complaint status", extra={"complaint": complaint_id, "status": status, "by": who.staff.role.value})
+    return RedirectResponse("/console/reports#complaints", status_code=303)

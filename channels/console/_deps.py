@@ -75,6 +75,7 @@ NAV: list[tuple[str, str, frozenset[Role]]] = [
     ("/console/unanswered", "Belum terjawab", frozenset({Role.ADMIN, Role.EDITOR})),
     ("/console/handoffs", "Petugas", frozenset({Role.ADMIN, Role.OPERATOR})),
     ("/console/bookings", "Booking", frozenset({Role.ADMIN, Role.OPERATOR})),
+    ("/console/offices", "Kantor", frozenset({Role.ADMIN, Role.OPERATOR})),
     ("/console/reports", "Kepuasan", frozenset({Role.ADMIN, Role.VIEWER})),
     ("/console/audit", "Riwayat", frozenset({Role.ADMIN, Role.EDITOR})),
     ("/console/staff", "Akun", frozenset({Role.ADMIN})),

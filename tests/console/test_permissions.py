@@ -59,6 +59,7 @@ ROUTES: list[tuple[str, str, set[str], dict[str, Any] | None]] = [
     ("POST", "/console/bookings/ZZZZZZ/no-show", OPS, {}),
     ("POST", "/console/bookings/ZZZZZZ/cancel", OPS, {"reason": "petugas berhalangan"}),
     ("GET", "/console/closures", OPS, None),
+    ("GET", "/console/offices", OPS, None),
     ("POST", "/console/closures", OPS, {"office_id": "mpp_tenggarong", "day": "2000-01-01", "reason": "banjir"}),
     ("GET", "/console/reports", REPORTS, None),
     ("POST", "/console/complaints/999999", ADMIN, {"status": "closed"}),

@@ -133,7 +133,8 @@ def test_console_end_to_end(stack_urls: dict[str, str], browser_page: Any) -> No
 
     # The other main pages, for the docs.
     for path, name in [("/console/handoffs", "08-handoffs"), ("/console/reports", "09-reports"),
-                       ("/console/staff", "10-staff"), ("/console/audit", "11-audit")]:  # fmt: skip
+                       ("/console/staff", "10-staff"), ("/console/audit", "11-audit"),
+                       ("/console/offices", "13-offices")]:  # fmt: skip
         page.goto(path)
         _shot(page, name)
     page.set_viewport_size({"width": 390, "height": 844})

@@ -298,3 +298,13 @@ async def update_complaint(
         raise HTTPException(404)
     log.info("complaint status", extra={"complaint": complaint_id, "status": status, "by": who.staff.role.value})
     return RedirectResponse("/console/reports#complaints", status_code=303)
+
+
+@router.get("/offices", response_class=HTMLResponse)
+async def read_offices(request: Request, who: OperatorDep) -> Response:
+    """Offices with their opening hours, counters and per-service schedules and quotas (read-only)."""
+    bookings = _bookings(request)
+    directory = bookings.directory
+    offices = _offices(who, bookings)
+    rules = {o.id: [r for r in directory.rules if r.office == o.id] for o in offices}
+    return render(request, "offices.html", who, offices=offices, rules=rules)

@@ -117,3 +117,29 @@ def test_first_admin_hint(clean_env: Path) -> None:
         assert "mpp staff add" in (first_admin_hint() or "")
     finally:
         get_engine.cache_clear()
+
+
+def test_cli_kb_export_and_import(clean_env: Path) -> None:
+    from knowledge_base.catalogue import load_catalogue
+    from mpp.cli import app
+    from mpp.db import get_engine
+    from mpp.settings import get_settings
+
+    get_engine.cache_clear()
+    try:
+        runner = CliRunner()
+        out = clean_env / "export"
+        r = runner.invoke(app, ["kb", "export", "--out", str(out)])
+        assert r.exit_code == 0, r.output
+        assert load_catalogue(out) == load_catalogue(get_settings().catalogue_dir)  # same data, same format
+        path = out / "samsat.yaml"
+        text = path.read_text(encoding="utf-8")
+        first = load_catalogue(out).service("pkb_tahunan").requirements[0]
+        path.write_text(text.replace(f"- {first}", f"- {first} (asli)", 1), encoding="utf-8")
+        r = runner.invoke(app, ["kb", "import", str(path)])
+        assert r.exit_code == 0 and "1 layanan diterbitkan: pkb_tahunan" in r.output, r.output
+        with session_scope(get_engine()) as db:
+            entry = db.scalars(select(AuditEntry).where(AuditEntry.action == "import")).one()
+            assert entry.entity_id == "pkb_tahunan" and entry.actor.startswith("cli:")
+    finally:
+        get_engine.cache_clear()

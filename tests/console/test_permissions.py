@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -174,3 +175,31 @@ def test_privacy_of_phone_numbers_in_handoff_queue(matrix_console: Console, tmp_
         db.add(Handoff(sender="whatsapp:+6281255554444", channel="whatsapp", reason="request", last_message="x"))
     matrix_console.act_as("operator@mpp.id")
     assert "+6281255554444" in matrix_console.client.get("/console/handoffs").text
+
+
+def test_every_console_route_is_in_the_table(matrix_console: Console) -> None:
+    from fastapi.routing import APIRoute
+
+    def routes(router: Any) -> Iterator[APIRoute]:
+        for r in router.routes:
+            if isinstance(r, APIRoute):
+                yield r
+            elif hasattr(r, "original_router"):  # FastAPI's included routers
+                yield from routes(r.original_router)
+
+    public = {("GET", "/console/login"), ("POST", "/console/login")}
+    tested = [(m, re.sub(r"\?.*", "", p)) for m, p, _, _ in ROUTES]
+    seen = 0
+    for route in routes(matrix_console.client.app.router):  # type: ignore[attr-defined]
+        if not route.path.startswith("/console"):
+            continue
+        for method in route.methods - {"HEAD"}:
+            seen += 1
+            covered = (method, route.path) in public or any(m == method and _matches(route.path, p) for m, p in tested)
+            assert covered, f"{method} {route.path} has no row in ROUTES"
+    assert seen > 40
+
+
+def _matches(template: str, path: str) -> bool:
+    pattern = "^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template)) + "$"
+    return re.match(pattern, path) is not None

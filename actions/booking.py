@@ -165,6 +165,9 @@ class ActionBookingStart(Action):
         if _intent(tracker) == "reschedule_booking":
             return events + self._reschedule(dispatcher, tracker)
         svc = _svc()
+        if len(svc.active_for(tracker.sender_id)) >= svc.max_active:  # say so now, not after six questions
+            dispatcher.utter_message(text=_m()["too_many"].format(max=svc.max_active))
+            return events + _abort()
         chosen = _entity(tracker, "service_id")
         service_id = chosen
         text = _text(tracker)

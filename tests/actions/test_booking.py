@@ -245,3 +245,13 @@ def test_reschedule_starts_from_ones_own_booking_and_moves_it(svc: BookingServic
     assert "sudah diubah ke Rabu, 9 Desember 2026, jam 10.00" in texts[0]
     moved = svc.get(mine.code)
     assert moved is not None and moved.day == dt.date(2026, 12, 9)
+
+
+def test_start_refuses_when_the_resident_already_holds_the_maximum(svc: BookingService) -> None:
+    for hour in (8, 9):
+        svc.book(
+            "web:t", "web", "mpp_tenggarong", PASPOR, dt.datetime.combine(MONDAY, dt.time(hour), tzinfo=WITA), "Me"
+        )
+    ents = [{"entity": "service_id", "value": PASPOR}]
+    texts, slots, _ = run(ActionBookingStart(), tracker("/book_visit", "book_visit", ents))
+    assert "sudah punya 2 pemesanan aktif" in texts[0] and slots["booking_confirm"] == "aborted"

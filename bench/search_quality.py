@@ -7,6 +7,7 @@ Usage: .venv/bin/python bench/search_quality.py [--set dev|heldout|both] [--json
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import sys
 import time
@@ -27,6 +28,7 @@ METHODS: dict[str, SearchConfig] = {
     "dense MiniLM fine-tuned": SearchConfig(dense="finetuned", alpha=0.0),
     "hybrid lexical + e5": SearchConfig(dense="e5"),
     "hybrid lexical + fine-tuned": SearchConfig(dense="finetuned"),
+    "hybrid lexical + fine-tuned + e5 on every query": SearchConfig(cascade_margin=1.0),
     "hybrid lexical + fine-tuned + e5 (default)": SearchConfig(),
 }
 
@@ -66,6 +68,15 @@ def evaluate(engine: SearchEngine, cases: list[Case]) -> dict[str, Any]:
     }
 
 
+def _variant(base: SearchEngine, cfg: SearchConfig) -> SearchEngine:
+    """An engine for `cfg`; fusion-only variants share the loaded models instead of loading them again."""
+    if cfg.dense == base.config.dense:
+        engine = copy.copy(base)
+        engine.config = cfg
+        return engine
+    return SearchEngine(base.catalogue, base.index_dir, replace(cfg))
+
+
 def main() -> None:
     """Run every method on the chosen sets and print a markdown table."""
     ap = argparse.ArgumentParser()
@@ -83,7 +94,7 @@ def main() -> None:
         if args.methods != "all" and not any(m in name for m in args.methods.split(",")):
             continue
         t0 = time.perf_counter()
-        engine = base if cfg == base.config else SearchEngine(base.catalogue, base.index_dir, replace(cfg))
+        engine = base if cfg == base.config else _variant(base, cfg)
         for set_name in chosen:
             m = evaluate(engine, load_cases(sets[set_name]))
             out.setdefault(name, {})[set_name] = m

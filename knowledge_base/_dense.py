@@ -49,24 +49,53 @@ def _offline() -> None:
 class StEncoder:
     """A sentence-transformers model loaded from a local folder."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, direct: bool = True) -> None:
         _offline()
         from sentence_transformers import SentenceTransformer
 
         self.name = f"st:{path.name}"
         self.model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
         self.model.eval()
+        self.direct = direct and self._direct_matches()
 
-    def _encode(self, texts: Sequence[str]) -> np.ndarray:
+    def _pipeline(self, texts: Sequence[str]) -> np.ndarray:
         import torch
 
-        if len(texts) > 64:
-            vecs = self.model.encode(list(texts), batch_size=64, normalize_embeddings=True, convert_to_numpy=True)
-            return np.asarray(vecs, dtype=np.float32)
-        # Short path for a handful of queries: no batching machinery, no autograd bookkeeping.
         with torch.inference_mode():
             out = self.model(self.model.preprocess(list(texts)))["sentence_embedding"]
             return torch.nn.functional.normalize(out, dim=-1).numpy().astype(np.float32)
+
+    def _direct_pass(self, texts: Sequence[str]) -> np.ndarray:
+        """Tokenizer, backbone, mean pooling: sentence-transformers' module pipeline costs as much again."""
+        import torch
+
+        features = self.model.tokenizer(
+            list(texts), padding=True, truncation=True, max_length=self.model.max_seq_length, return_tensors="pt"
+        )
+        mask = features["attention_mask"].unsqueeze(-1).float()
+        backbone: Any = self.model[0].auto_model
+        with torch.inference_mode():
+            out = backbone(input_ids=features["input_ids"], attention_mask=features["attention_mask"])
+            tokens = out.last_hidden_state
+            pooled = (tokens * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+            return torch.nn.functional.normalize(pooled, dim=-1).numpy().astype(np.float32)
+
+    def _direct_matches(self) -> bool:
+        """True when the direct pass gives the pipeline's vectors (a mean-pooled, normalised model)."""
+        probe = ["syarat bikin ktp baru", "perpanjang sim c di mana, bisa online?"]
+        try:
+            same = np.abs(self._direct_pass(probe) - self._pipeline(probe)).max() < 1e-4
+        except (AttributeError, KeyError, TypeError):
+            return False
+        if not same:
+            log.info("direct encoder pass disagrees with the pipeline; using the pipeline", extra={"model": self.name})
+        return bool(same)
+
+    def _encode(self, texts: Sequence[str]) -> np.ndarray:
+        if len(texts) > 64:
+            vecs = self.model.encode(list(texts), batch_size=64, normalize_embeddings=True, convert_to_numpy=True)
+            return np.asarray(vecs, dtype=np.float32)
+        return self._direct_pass(texts) if self.direct else self._pipeline(texts)
 
     def queries(self, texts: Sequence[str]) -> np.ndarray:
         """Embed queries."""

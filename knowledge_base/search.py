@@ -72,6 +72,9 @@ class SearchConfig:
     epochs: int = 2
     layers: int = 3  # transformer layers kept in the tuned encoder (latency on two cores)
     train_if_stale: bool = False  # retune the encoder when the catalogue changed (`mpp kb index`)
+    # Later dense views (e5) are consulted only when BM25 + the tuned encoder leave the top two
+    # services closer than this; 1.0 consults them on every query (the behaviour before the cascade).
+    cascade_margin: float = 0.12
 
 
 def _digest(*parts: str) -> str:
@@ -80,6 +83,21 @@ def _digest(*parts: str) -> str:
         h.update(p.encode())
         h.update(b"\0")
     return h.hexdigest()[:16]
+
+
+def _rescale(cos: np.ndarray) -> np.ndarray:
+    """Per-row min-max on [median, best]: dense scores of different encoders become comparable."""
+    top = cos.max(axis=1, keepdims=True)
+    low = np.median(cos, axis=1, keepdims=True)
+    return np.clip((cos - low) / np.maximum(top - low, 1e-6), 0.0, 1.0)
+
+
+def _top_margin(scores: np.ndarray) -> np.ndarray:
+    """Best minus second-best score of each row (1.0 when there is no second)."""
+    if scores.shape[1] < 2:
+        return np.ones(len(scores), dtype=scores.dtype)
+    top2 = -np.partition(-scores, 1, axis=1)[:, :2]
+    return top2[:, 0] - top2[:, 1]
 
 
 class SearchEngine:
@@ -102,7 +120,7 @@ class SearchEngine:
         from mpp.settings import get_settings
 
         s = get_settings()
-        cfg = config or SearchConfig(dense=s.search_dense)
+        cfg = config or SearchConfig(dense=s.search_dense, cascade_margin=s.search_cascade_margin)
         return cls(load_catalogue(s.catalogue_dir), s.index_dir, cfg)
 
     def _build(self, catalogue: Catalogue) -> None:
@@ -256,39 +274,61 @@ class SearchEngine:
         """Rank services for several queries (dense side batched)."""
         with self._lock:
             services, lexical, dense, domain = self.services, self.lexical, self.dense, self.domain
-        cfg = self.config
+        if not queries:
+            return []
         texts = [self._query_text(q) for q in queries]
-        qvecs = [enc.queries(texts) for enc, _ in dense] if dense and queries else []
+        lex = np.stack([lexical.score(q) for q in queries]).astype(np.float32)
+        lex_max = lex.max(axis=1) if lex.shape[1] else np.zeros(len(queries), dtype=np.float32)
+        fused = lex / np.where(lex_max > 0, lex_max, 1.0)[:, None]
+        cos_max = np.zeros(len(queries), dtype=np.float32)
         p_domain = None
-        if domain is not None and queries:
-            bag = self._domain_features(self.analyzer, None, queries)
-            p_domain = domain.probability(np.hstack([bag, qvecs[0]]) if qvecs else bag)
+        if dense:
+            first = dense[0][0].queries(texts)
+            cos_max = (first @ dense[0][1].T).max(axis=1)
+            fused = self._fuse(fused, texts, first, dense)
+            if domain is not None:
+                bag = self._domain_features(self.analyzer, None, queries)
+                p_domain = domain.probability(np.hstack([bag, first]))
+        elif domain is not None:
+            p_domain = domain.probability(self._domain_features(self.analyzer, None, queries))
         results = []
         for qi, query in enumerate(queries):
-            lex = lexical.score(query)
-            lex_max = float(lex.max()) if lex.size else 0.0
-            fused = lex / lex_max if lex_max > 0 else np.zeros_like(lex)
-            cos_max = 0.0
-            if qvecs:
-                dense_part = np.zeros_like(fused)
-                for n, ((_, doc_vecs), q) in enumerate(zip(dense, qvecs, strict=True)):
-                    cos = doc_vecs @ q[qi]
-                    top, lo = float(cos.max()), float(np.median(cos))
-                    if n == 0:
-                        cos_max = top
-                    dense_part += np.clip((cos - lo) / max(top - lo, 1e-6), 0.0, 1.0)
-                fused = cfg.alpha * fused + (1 - cfg.alpha) * dense_part / len(qvecs)
-            order = np.argsort(-fused, kind="stable")[:k]
-            hits = [Hit(services[i].id, services[i].name, services[i].tenant, round(float(fused[i]), 4)) for i in order]
-            margin = float(fused[order[0]] - fused[order[1]]) if len(order) > 1 else 1.0
+            order = np.argsort(-fused[qi], kind="stable")[:k]
+            hits = [
+                Hit(services[i].id, services[i].name, services[i].tenant, round(float(fused[qi, i]), 4)) for i in order
+            ]
+            margin = float(fused[qi, order[0]] - fused[qi, order[1]]) if len(order) > 1 else 1.0
             p_in = float(p_domain[qi]) if p_domain is not None else None
             confident = (
                 bool(hits)
                 and bool(self.analyzer.words(query))
-                and self._confident(lex_max, cos_max, self.analyzer.coverage(query), bool(qvecs), p_in)
+                and self._confident(
+                    float(lex_max[qi]), float(cos_max[qi]), self.analyzer.coverage(query), bool(dense), p_in
+                )
             )
             results.append(SearchResult(query=query, confident=confident, results=hits, margin=round(margin, 4)))
         return results
+
+    def _fuse(
+        self, lexical: np.ndarray, texts: Sequence[str], first: np.ndarray, dense: list[tuple[Encoder, np.ndarray]]
+    ) -> np.ndarray:
+        """Fuse normalised BM25 with the dense views; the later views only where the first left a close call.
+
+        Each dense score is rescaled per query (median -> 0, best -> 1) and the views are averaged.
+        A later view (e5) costs twice the first on two cores, while on most questions BM25 plus the
+        tuned encoder already put one service clearly ahead (docs/SEARCH.md, "Cascade").
+        """
+        alpha = self.config.alpha
+        views = _rescale(first @ dense[0][1].T)
+        fused = alpha * lexical + (1 - alpha) * views
+        margin = self.config.cascade_margin
+        need = np.flatnonzero((_top_margin(fused) < margin) | (margin >= 1.0))
+        if len(dense) < 2 or not need.size:
+            return fused
+        later = [texts[int(i)] for i in need]
+        views = views[need] + sum(_rescale(enc.queries(later) @ doc_vecs.T) for enc, doc_vecs in dense[1:])
+        fused[need] = alpha * lexical[need] + (1 - alpha) * views / len(dense)
+        return fused
 
     def _confident(self, lex_max: float, cos_max: float, coverage: float, has_dense: bool, p_in: float | None) -> bool:
         cfg = self.config

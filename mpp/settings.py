@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     search_dense: Literal["finetuned", "base", "e5", "finetuned+e5", "none"] = Field(
         default="finetuned+e5", alias="MPP_SEARCH_DENSE"
     )
+    # e5 is consulted only when BM25 + the tuned encoder leave the top two services closer than
+    # this (1.0: on every query, the slower behaviour before the cascade; see docs/SEARCH.md).
+    search_cascade_margin: float = Field(default=0.12, ge=0.0, le=1.0, alias="MPP_SEARCH_CASCADE_MARGIN")
 
     # Booking.
     booking_max_active: int = Field(default=2, ge=1, le=20, alias="BOOKING_MAX_ACTIVE")

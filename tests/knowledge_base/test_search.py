@@ -1,16 +1,21 @@
 from __future__ import annotations
 
+import copy
 import json
 import shutil
 import subprocess
 import sys
+import zlib
+from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 
 from knowledge_base.catalogue import load_catalogue
-from knowledge_base.search import SearchConfig, SearchEngine
+from knowledge_base.search import SearchConfig, SearchEngine, _rescale, _top_margin
 from mpp.settings import PROJECT_ROOT, get_settings
 
 REAL = PROJECT_ROOT / "knowledge_base" / "data" / "tenants"
@@ -137,3 +142,98 @@ def test_cli_search_json_and_batch(tmp_path: Path) -> None:
     lines = [json.loads(x) for x in res.stdout.splitlines()]
     assert [x["query"] for x in lines] == queries
     assert [x["confident"] for x in lines] == [True, False, True]
+
+
+class _FakeEncoder:
+    """Deterministic unit vectors per text; counts the texts it embeds."""
+
+    def __init__(self, name: str, dim: int = 16) -> None:
+        self.name = name
+        self.dim = dim
+        self.calls: list[str] = []
+
+    def _vec(self, text: str) -> np.ndarray:
+        rng = np.random.default_rng(zlib.crc32(f"{self.name}:{text}".encode()))
+        v = rng.standard_normal(self.dim).astype(np.float32)
+        return v / np.linalg.norm(v)
+
+    def queries(self, texts: Sequence[str]) -> np.ndarray:
+        self.calls.extend(texts)
+        return np.stack([self._vec(t) for t in texts])
+
+    def passages(self, texts: Sequence[str]) -> np.ndarray:
+        return np.stack([self._vec(t) for t in texts])
+
+
+CASCADE_QUERIES = [
+    "syarat bikin ktp baru gmn",
+    "paspor sy ilang di kapal",
+    "mau perpanjang sim c",
+    "bayar pajak motor",
+    "izin usaha warung",
+    "surat keterangan dari desa",
+    "daftar bpjs",
+    "akta",
+]
+
+
+def _with_fake_dense(lexical: SearchEngine, margin: float) -> tuple[SearchEngine, _FakeEncoder, _FakeEncoder]:
+    engine = copy.copy(lexical)
+    first, second = _FakeEncoder("first"), _FakeEncoder("second")
+    names = [s.name for s in lexical.services]
+    engine.dense = [(first, first.passages(names)), (second, second.passages(names))]
+    engine.domain = None
+    engine.config = replace(lexical.config, dense="finetuned+e5", cascade_margin=margin)
+    return engine, first, second
+
+
+def test_top_margin_and_rescale() -> None:
+    scores = np.array([[0.2, 0.9, 0.5], [1.0, 1.0, 0.0]], dtype=np.float32)
+    assert np.allclose(_top_margin(scores), [0.4, 0.0])
+    assert np.allclose(_top_margin(scores[:, :1]), [1.0, 1.0])
+    r = _rescale(scores)
+    assert np.allclose(r[0], [0.0, 1.0, 0.0])  # median -> 0, best -> 1
+    assert np.allclose(r[1], 0.0)  # best equals median: no dense evidence either way
+
+
+def test_cascade_consults_the_second_view_only_on_close_calls(lexical: SearchEngine) -> None:
+    """margin 1.0 is the old behaviour (every query); 0.0 never; in between the close calls only."""
+    always, _, second_always = _with_fake_dense(lexical, 1.0)
+    full = always.search_many(CASCADE_QUERIES)
+    assert len(second_always.calls) == len(CASCADE_QUERIES)
+
+    never, _, second_never = _with_fake_dense(lexical, 0.0)
+    never.search_many(CASCADE_QUERIES)
+    assert second_never.calls == []
+
+    cascade, first, second = _with_fake_dense(lexical, 0.12)
+    got = cascade.search_many(CASCADE_QUERIES)
+    assert len(first.calls) == len(CASCADE_QUERIES)
+    assert 0 < len(second.calls) < len(CASCADE_QUERIES)
+    consulted = set(second.calls)
+    for query, res, ref in zip(CASCADE_QUERIES, got, full, strict=True):
+        if cascade._query_text(query) in consulted:
+            assert res.results == ref.results  # the same fusion as before the cascade
+        else:
+            assert res.margin >= 0.12  # decided without the second view: a clear winner
+        assert res.confident == ref.confident  # confidence never depends on the second view
+
+
+def test_cascade_single_and_batch_agree(lexical: SearchEngine) -> None:
+    engine, _, _ = _with_fake_dense(lexical, 0.12)
+    batch = engine.search_many(CASCADE_QUERIES)
+    assert [engine.search(q) for q in CASCADE_QUERIES] == batch
+    assert engine.search_many([]) == []
+
+
+@pytest.mark.slow
+def test_direct_encoder_pass_matches_the_pipeline() -> None:
+    """The query fast path gives sentence-transformers' own vectors (packaged base model)."""
+    from knowledge_base._dense import StEncoder, base_model_path
+
+    enc = StEncoder(base_model_path())
+    assert enc.direct
+    texts = ["syarat bikin ktp baru", "perpanjang sim c bisa online?", "akta"]
+    assert np.allclose(enc.queries(texts[:1]), enc._pipeline(texts[:1]), atol=1e-5)
+    assert np.allclose(enc.queries(texts), enc._pipeline(texts), atol=1e-5)
+    assert not StEncoder(base_model_path(), direct=False).direct

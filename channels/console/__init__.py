@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from channels.console._deps import ForbiddenError, MustChangePasswordError, NotSignedInError, templates
 from channels.console._relay import console_relay
@@ -54,6 +56,20 @@ def install(app: FastAPI, settings: Settings | None = None) -> None:
             return JSONResponse({"detail": "Akses ditolak."}, status_code=403)
         return templates.TemplateResponse(
             request, "forbidden.html", {"who": None, "nav": [], "csrf": ""}, status_code=403
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        # Staff get a page in Indonesian; everything else keeps FastAPI's JSON errors.
+        if not request.url.path.startswith("/console/") or _is_api(request):
+            return await http_exception_handler(request, exc)
+        detail = exc.detail if isinstance(exc.detail, str) and exc.status_code != 404 else None
+        title = {404: "Tidak ditemukan"}.get(exc.status_code, "Belum bisa diproses")
+        return templates.TemplateResponse(
+            request,
+            "message.html",
+            {"who": None, "nav": [], "csrf": "", "title": title, "lines": [detail] if detail else []},
+            status_code=exc.status_code,
         )
 
     @app.middleware("http")

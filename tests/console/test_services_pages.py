@@ -81,3 +81,11 @@ def test_create_a_new_service_and_export_yaml(console: Console) -> None:
     exported = yaml.safe_load(console.client.get("/console/catalogue/disdukcapil.yaml").text)
     entry = next(s for s in exported["services"] if s["id"] == "ktp_rusak_console")
     assert entry["requirements"] == ["KTP-el yang rusak", "Kartu Keluarga"] and "tenant" not in entry
+
+
+def test_errors_are_pages_for_staff_and_json_elsewhere(console: Console) -> None:
+    console.act_as("dukcapil@mpp.id")
+    r = console.client.get("/console/services/tidak_ada")
+    assert r.status_code == 404 and "Tidak ditemukan" in r.text and r.headers["content-type"].startswith("text/html")
+    assert console.client.get("/console/api/services/tidak_ada").json() == {"detail": "Not Found"}
+    assert console.client.get("/tidak-ada").json() == {"detail": "Not Found"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,9 +16,10 @@ from mpp.console.catalogue import catalogue_version, effective_catalogue
 from mpp.db import session_scope
 
 if TYPE_CHECKING:
+    from knowledge_base.schema import Catalogue
     from knowledge_base.search import SearchEngine
 
-__all__ = ["LiveCatalogue", "watch_catalogue"]
+__all__ = ["LiveCatalogue", "follow_in_bookings", "watch_catalogue"]
 
 log = logging.getLogger(__name__)
 
@@ -25,8 +27,16 @@ log = logging.getLogger(__name__)
 class LiveCatalogue:
     """Keeps one search engine in step with the catalogue staff publish."""
 
-    def __init__(self, engine: SearchEngine, db_engine: Engine, directory: Path, interval_s: float = 1.0) -> None:
+    def __init__(
+        self,
+        engine: SearchEngine,
+        db_engine: Engine,
+        directory: Path,
+        interval_s: float = 1.0,
+        on_change: list[Callable[[Catalogue], None]] | None = None,
+    ) -> None:
         self.engine = engine
+        self.on_change = on_change or []
         self.db_engine = db_engine
         self.directory = directory
         self.interval_s = interval_s
@@ -45,6 +55,11 @@ class LiveCatalogue:
         started = time.perf_counter()
         self.engine.reindex(catalogue)
         self.last_reindex_s = time.perf_counter() - started
+        for hook in self.on_change:
+            try:
+                hook(catalogue)
+            except (ValueError, OSError, SQLAlchemyError) as exc:
+                log.warning("catalogue change not applied", extra={"hook": repr(hook), "error": str(exc)[:300]})
         log.info(
             "catalogue re-indexed", extra={"version": version, "from": self.version, "s": round(self.last_reindex_s, 2)}
         )
@@ -72,12 +87,20 @@ class LiveCatalogue:
             self._thread = None
 
 
+def follow_in_bookings(catalogue: Catalogue) -> None:
+    """Give this process's booking service the published catalogue (requirements, retired services)."""
+    from knowledge_base.offices import load_offices
+    from mpp.booking import get_booking_service
+
+    get_booking_service().directory = load_offices(catalogue)
+
+
 def watch_catalogue(engine: SearchEngine, interval_s: float = 1.0) -> LiveCatalogue:
     """Apply what staff published (now) and follow further publishes (in the background)."""
     from mpp.db import get_engine
     from mpp.settings import get_settings
 
-    live = LiveCatalogue(engine, get_engine(), get_settings().catalogue_dir, interval_s)
+    live = LiveCatalogue(engine, get_engine(), get_settings().catalogue_dir, interval_s, [follow_in_bookings])
     try:
         live.refresh()
     except (SQLAlchemyError, OSError, ValueError) as exc:

@@ -133,7 +133,8 @@ def test_publish_reindexes_the_live_search(store: tuple[Engine, Path], tmp_path:
 
     eng, directory = store
     engine = SearchEngine(load_catalogue(directory), tmp_path / "index", SearchConfig(dense="none"))
-    live = LiveCatalogue(engine, eng, directory)
+    seen: list[object] = []
+    live = LiveCatalogue(engine, eng, directory, on_change=[seen.append])
     assert live.refresh() is False  # nothing published yet: one cheap query, no re-index
     doc = _doc(eng, directory, "pajak_kendaraan")
     doc["requirements"] = ["STNK asli", "KTP pemilik"]
@@ -142,9 +143,30 @@ def test_publish_reindexes_the_live_search(store: tuple[Engine, Path], tmp_path:
         save_draft(db, "ed@mpp.id", doc, effective_catalogue(db, directory), is_new=False)
         publish_draft(db, "ed@mpp.id", "pajak_kendaraan", directory)
     assert live.refresh() is True and live.version == 1
+    assert seen == [engine.catalogue]  # the hooks (booking service) get the same catalogue
     assert engine.catalogue.service("pajak_kendaraan").requirements == ("STNK asli", "KTP pemilik")
     assert engine.search("perpanjang stnk tahunan").results[0].id == "pajak_kendaraan"
     with session_scope(eng) as db:
         retire_service(db, "ed@mpp.id", "pajak_kendaraan", directory)
     live.refresh()
     assert "pajak_kendaraan" not in [h.id for h in engine.search("perpanjang stnk tahunan").results]
+
+
+def test_booking_service_follows_the_published_catalogue(clean_env: Path) -> None:
+    from mpp.booking import get_booking_service
+    from mpp.console.live import follow_in_bookings
+    from mpp.settings import get_settings
+
+    get_booking_service.cache_clear()
+    try:
+        base = load_catalogue(get_settings().catalogue_dir)
+        ktp = base.service("ktp_baru")
+        changed = ktp.model_copy(update={"requirements": (*ktp.requirements, "Surat pengantar RT")})
+        retired = base.service("pkb_tahunan").model_copy(update={"retired": True})
+        swap = {"ktp_baru": changed, "pkb_tahunan": retired}
+        follow_in_bookings(base.model_copy(update={"services": tuple(swap.get(s.id, s) for s in base.services)}))
+        directory = get_booking_service().directory
+        assert directory.service("ktp_baru").requirements[-1] == "Surat pengantar RT"  # type: ignore[union-attr]
+        assert directory.service("pkb_tahunan") is None  # retired: no longer bookable
+    finally:
+        get_booking_service.cache_clear()

@@ -67,7 +67,7 @@ def _database(postgres: str | None) -> Iterator[Engine]:
 
 
 def _run(svc: BookingService, n: int, concurrency: int) -> dict[str, float]:
-    slots = []
+    slots: list[dt.datetime] = []
     day = NOW.date()
     while len(slots) < n:
         day += dt.timedelta(days=1)

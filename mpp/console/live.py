@@ -53,7 +53,8 @@ class LiveCatalogue:
                 return False
             catalogue = effective_catalogue(db, self.directory)
         started = time.perf_counter()
-        self.engine.reindex(catalogue)
+        if catalogue != self.engine.catalogue:  # office changes bump the version too
+            self.engine.reindex(catalogue)
         self.last_reindex_s = time.perf_counter() - started
         for hook in self.on_change:
             try:
@@ -88,11 +89,13 @@ class LiveCatalogue:
 
 
 def follow_in_bookings(catalogue: Catalogue) -> None:
-    """Give this process's booking service the published catalogue (requirements, retired services)."""
-    from knowledge_base.offices import load_offices
+    """Give this process's booking service the published catalogue and office settings."""
     from mpp.booking import get_booking_service
+    from mpp.console.offices import load_effective_offices
+    from mpp.db import get_engine
 
-    get_booking_service().directory = load_offices(catalogue)
+    with session_scope(get_engine()) as db:
+        get_booking_service().directory = load_effective_offices(db, catalogue)
 
 
 def watch_catalogue(engine: SearchEngine, interval_s: float = 1.0) -> LiveCatalogue:

@@ -61,6 +61,18 @@ ROUTES: list[tuple[str, str, set[str], dict[str, Any] | None]] = [
     ("POST", "/console/bookings/ZZZZZZ/cancel", OPS, {"reason": "petugas berhalangan"}),
     ("GET", "/console/closures", OPS, None),
     ("GET", "/console/offices", OPS, None),
+    (
+        "POST",
+        "/console/offices/mpp_tenggarong",
+        OPS,
+        {"counters": "2", "slot_minutes": "30", "hours_mon": "08:00-15:00"},
+    ),
+    (
+        "POST",
+        "/console/offices/rules/0",
+        OPS,
+        {"weekdays": ["mon", "wed"], "hours": "08:00-12:00", "daily_quota": "30"},
+    ),
     ("POST", "/console/closures", OPS, {"office_id": "mpp_tenggarong", "day": "2000-01-01", "reason": "banjir"}),
     ("GET", "/console/reports", REPORTS, None),
     ("POST", "/console/complaints/999999", ADMIN, {"status": "closed"}),

@@ -10,9 +10,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import or_, select
 
 from channels.console._deps import DbDep, ForbiddenError, SignedIn, StateDep, render, require
+from channels.console.routes.ops import apply_offices
 from mpp.console.accounts import AccountError, Role, create_staff, reset_password
-from mpp.console.catalogue import CatalogueChangeError, diff_documents, revert_change
+from mpp.console.catalogue import CatalogueChangeError, diff_documents, effective_catalogue, revert_change
 from mpp.console.models import AuditEntry, StaffUser
+from mpp.console.offices import revert_office_change
 from mpp.console.privacy import delete_resident
 
 __all__ = ["router"]
@@ -166,11 +168,16 @@ async def read_audit_entry(request: Request, entry_id: int, who: EditorDep, db: 
 
 
 @router.post("/audit/{entry_id}/revert")
-async def create_revert(entry_id: int, who: EditorDep, db: DbDep, state: StateDep) -> Response:
+async def create_revert(request: Request, entry_id: int, who: EditorDep, db: DbDep, state: StateDep) -> Response:
     """Undo one change (published at once, audited as a new entry)."""
-    _entry(db, who, entry_id)
+    entry = _entry(db, who, entry_id)
     try:
-        new = revert_change(db, who.staff.email, entry_id, state.catalogue_dir)
+        if entry.entity in ("office_settings", "office_rule"):
+            catalogue = effective_catalogue(db, state.catalogue_dir)
+            new = revert_office_change(db, who.staff.email, entry, catalogue)
+            await apply_offices(request, db, state)
+        else:
+            new = revert_change(db, who.staff.email, entry_id, state.catalogue_dir)
     except CatalogueChangeError as exc:
         raise HTTPException(422, "; ".join(exc.messages)) from exc
     return RedirectResponse(f"/console/audit/{new.id}", status_code=303)

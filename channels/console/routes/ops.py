@@ -16,14 +16,17 @@ from sqlalchemy.exc import IntegrityError
 
 from channels.console._deps import DbDep, ForbiddenError, SignedIn, StateDep, render, require
 from channels.schemas import OutMessage
+from knowledge_base.offices import WEEKDAYS
 from mpp.booking.codes import display_code, normalise_code
 from mpp.booking.dates import WITA, format_day, format_time
 from mpp.booking.models import Booking, Closure
 from mpp.booking.service import BookingError, BookingService, local
 from mpp.console.accounts import Role
+from mpp.console.catalogue import CatalogueChangeError, effective_catalogue
 from mpp.console.models import AuditEntry
+from mpp.console.offices import load_effective_offices, publish_office, publish_rule
 
-__all__ = ["router"]
+__all__ = ["apply_offices", "router"]
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/console", tags=["console"], include_in_schema=False)
@@ -302,9 +305,69 @@ async def update_complaint(
 
 @router.get("/offices", response_class=HTMLResponse)
 async def read_offices(request: Request, who: OperatorDep) -> Response:
-    """Offices with their opening hours, counters and per-service schedules and quotas (read-only)."""
+    """Offices with their opening hours, counters and per-service schedules and quotas."""
     bookings = _bookings(request)
     directory = bookings.directory
     offices = _offices(who, bookings)
-    rules = {o.id: [r for r in directory.rules if r.office == o.id] for o in offices}
-    return render(request, "offices.html", who, offices=offices, rules=rules)
+    rules = {o.id: [(i, r) for i, r in enumerate(directory.rules) if r.office == o.id] for o in offices}
+    return render(request, "offices.html", who, offices=offices, rules=rules, weekdays=WEEKDAYS, error=None)
+
+
+async def apply_offices(request: Request, db: DbDep, state: StateDep) -> None:
+    """This process's booking service takes the change at once (the action server polls for it)."""
+    bookings = getattr(request.app.state, "bookings", None)
+    if bookings is not None:
+        catalogue = effective_catalogue(db, state.catalogue_dir)
+        bookings.directory = load_effective_offices(db, catalogue)
+
+
+def _hours(value: str) -> str | None:
+    value = value.strip().replace(".", ":").replace("–", "-")
+    return value or None
+
+
+@router.post("/offices/{office_id}", response_class=HTMLResponse)
+async def update_office(request: Request, office_id: str, who: OperatorDep, db: DbDep, state: StateDep) -> Response:
+    """Change opening hours per weekday, counters and slot length (bookings follow at once)."""
+    if not who.staff.can_serve_office(office_id):
+        raise ForbiddenError("office")
+    form = await request.form()
+    hours = {d: h for d in WEEKDAYS if (h := _hours(str(form.get(f"hours_{d}") or "")))}
+    try:
+        values: dict[str, Any] = {
+            "hours": hours,
+            "counters": int(str(form.get("counters") or "0")),
+            "slot_minutes": int(str(form.get("slot_minutes") or "0")),
+        }
+        publish_office(db, who.staff.email, office_id, values, effective_catalogue(db, state.catalogue_dir))
+    except ValueError as exc:  # CatalogueChangeError included
+        db.rollback()
+        lines = exc.messages if isinstance(exc, CatalogueChangeError) else ["Jumlah loket dan menit slot harus angka."]
+        return render(request, "message.html", who, 422, title="Belum bisa disimpan", lines=lines)
+    await apply_offices(request, db, state)
+    return RedirectResponse(f"/console/offices#office-{office_id}", status_code=303)
+
+
+@router.post("/offices/rules/{index}", response_class=HTMLResponse)
+async def update_office_rule(request: Request, index: int, who: OperatorDep, db: DbDep, state: StateDep) -> Response:
+    """Change the weekdays, hours or daily quota of a service schedule."""
+    rules = _bookings(request).directory.rules
+    if not 0 <= index < len(rules):
+        raise HTTPException(404)
+    if not who.staff.can_serve_office(rules[index].office):
+        raise ForbiddenError("office")
+    form = await request.form()
+    quota = str(form.get("daily_quota") or "").strip()
+    try:
+        values: dict[str, Any] = {
+            "weekdays": [d for d in WEEKDAYS if d in form.getlist("weekdays")],
+            "hours": _hours(str(form.get("hours") or "")),
+            "daily_quota": int(quota) if quota else None,
+        }
+        publish_rule(db, who.staff.email, index, values, effective_catalogue(db, state.catalogue_dir))
+    except ValueError as exc:
+        db.rollback()
+        lines = exc.messages if isinstance(exc, CatalogueChangeError) else ["Kuota harus angka."]
+        return render(request, "message.html", who, 422, title="Belum bisa disimpan", lines=lines)
+    await apply_offices(request, db, state)
+    return RedirectResponse(f"/console/offices#office-{rules[index].office}", status_code=303)

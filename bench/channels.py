@@ -56,6 +56,7 @@ def serve(port: int, lifted: bool) -> None:
     import uvicorn
 
     from channels._ratelimit import Pacer
+    from channels._store import FloodLimit
     from channels.app import create_app
 
     app = create_app()
@@ -68,7 +69,7 @@ def serve(port: int, lifted: bool) -> None:
             if lifted:
                 for adapter in (gw.telegram, gw.whatsapp):
                     adapter.pacer = Pacer(1e6, 1e6, 1e6, 1e6)
-                gw.dispatcher._flood.rate = gw.dispatcher._flood.burst = 1e6
+                gw.dispatcher.flood = FloodLimit(burst=10**9, window_s=60.0)
             yield
 
     app.router.lifespan_context = lifespan

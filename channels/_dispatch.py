@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from collections import deque
 from collections.abc import AsyncIterator
@@ -13,9 +14,8 @@ from redis.exceptions import RedisError
 
 from channels._dedupe import Deduper
 from channels._events import InboundEvent
-from channels._ratelimit import KeyedBuckets
 from channels._replies import ChannelReplies
-from channels._store import ChannelStore
+from channels._store import ChannelStore, FloodLimit
 from channels.chat import ChatService
 from channels.outbound import Outbound
 from channels.schemas import OutMessage
@@ -24,7 +24,7 @@ from channels.telegram import MemberChange
 __all__ = ["Dispatcher"]
 
 log = logging.getLogger(__name__)
-_Item = tuple[int | None, InboundEvent]
+_Item = tuple[int | None, InboundEvent, bool]  # (inbox id, event, re-send the stored reply)
 
 
 class Dispatcher:
@@ -44,6 +44,8 @@ class Dispatcher:
         max_concurrency: int = 32,
         sweep_every_s: float = 30.0,
         replies: ChannelReplies | None = None,
+        max_send_attempts: int = 6,
+        retry_backoff_s: float = 60.0,
     ) -> None:
         self.chat = chat
         self.store = store
@@ -52,8 +54,11 @@ class Dispatcher:
         self.redis = redis
         self.prefix = prefix
         self.replies = replies or ChannelReplies()
-        self._flood = KeyedBuckets(flood_per_minute / 60.0, flood_burst)
-        self._flood_notice = KeyedBuckets(1 / 60.0, 1)
+        # Counted on the inbox, which every gateway process shares (a bucket in memory would be per process).
+        self.flood = FloodLimit.per_minute(flood_per_minute, flood_burst)
+        # A reply the platform refused is re-sent by the sweep: 1, 2, 4, 8, 16 minutes later, then given up.
+        self.max_send_attempts = max_send_attempts
+        self.retry_backoff_s = retry_backoff_s
         self._slots = asyncio.Semaphore(max_concurrency)
         self._queues: dict[str, deque[_Item]] = {}
         self._workers: dict[str, asyncio.Task[None]] = {}
@@ -70,23 +75,23 @@ class Dispatcher:
         in_redis = await self.deduper.claim_redis(key)
         if in_redis is False:
             return "duplicate"
-        status = "pending" if self._flood.try_take(event.sender) else "flood"
         try:
             # Without Redis the dedupe key is claimed in the inbox write's own transaction: one commit per message.
-            item_id = await asyncio.to_thread(
-                self.store.inbox_add, event, status, None if in_redis else key, self.deduper.ttl_s
+            # Either way the inbox's unique (channel, external id) refuses a message it holds already.
+            accepted = await asyncio.to_thread(
+                self.store.inbox_accept, event, None if in_redis else key, self.deduper.ttl_s, self.flood
             )
         except Exception:
             if in_redis:
                 await self.deduper.release(key)  # not stored: the platform's retry must get through
             raise
-        if item_id is None:
+        if accepted is None:
             return "duplicate"
-        if status == "flood":
-            if self._flood_notice.try_take(event.sender):
+        if accepted.status == "flood":
+            if accepted.notify:
                 self._enqueue(None, InboundEvent(event.channel, event.sender, event.external_id, "flood"))
             return "flood"
-        self._enqueue(item_id, event)
+        self._enqueue(accepted.id, event)
         return "queued"
 
     async def member_change(self, change: MemberChange) -> None:
@@ -101,12 +106,12 @@ class Dispatcher:
             )
 
     # Workers
-    def _enqueue(self, item_id: int | None, event: InboundEvent) -> None:
+    def _enqueue(self, item_id: int | None, event: InboundEvent, retry: bool = False) -> None:
         if item_id is not None:
             if item_id in self._queued:
                 return
             self._queued.add(item_id)
-        self._queues.setdefault(event.sender, deque()).append((item_id, event))
+        self._queues.setdefault(event.sender, deque()).append((item_id, event, retry))
         if event.sender not in self._workers:
             self._workers[event.sender] = asyncio.create_task(self._work(event.sender))
 
@@ -114,10 +119,10 @@ class Dispatcher:
         queue = self._queues[sender]
         try:
             while queue:
-                item_id, event = queue.popleft()
+                item_id, event, retry = queue.popleft()
                 try:
                     async with self._slots, self._sender_lock(sender):
-                        await self._process(item_id, event)
+                        await (self._resend(item_id, event) if retry and item_id else self._process(item_id, event))
                 finally:
                     if item_id is not None:
                         self._queued.discard(item_id)
@@ -150,23 +155,57 @@ class Dispatcher:
     async def _process(self, item_id: int | None, event: InboundEvent) -> None:
         if item_id is not None and not await asyncio.to_thread(self.store.inbox_claim, item_id):
             return  # another process answered it, or is answering it
-        status = "failed"
+        messages: list[OutMessage] = []
+        result = "failed"
         try:
             messages = await self._answer(event)
             result = await self.outbound.reply(event.sender, messages) if messages else "ok"
-            status = "done" if result == "ok" else result
         except Exception:
             log.exception("channel message failed", extra={"channel": event.channel, "kind": event.kind})
         finally:
-            if item_id is not None:
-                await asyncio.to_thread(self.store.inbox_done, item_id, status)
+            await self._settle(item_id, event, messages, result)
             self.processed += 1
+
+    async def _resend(self, item_id: int, event: InboundEvent) -> None:
+        """Send again a reply the platform refused earlier (the assistant is not asked twice)."""
+        raw = await asyncio.to_thread(self.store.inbox_claim_reply, item_id)
+        if raw is None:
+            return  # another process re-sent it, or it is not due
+        messages = [OutMessage.model_validate(m) for m in json.loads(raw)]
+        result = "failed"
+        try:
+            result = await self.outbound.reply(event.sender, messages)
+        except Exception:
+            log.exception("channel reply retry failed", extra={"channel": event.channel, "inbox_id": item_id})
+        finally:
+            await self._settle(item_id, event, messages, result)
+
+    async def _settle(self, item_id: int | None, event: InboundEvent, messages: list[OutMessage], result: str) -> None:
+        """Record the outcome; a reply that could not be sent is kept for a later retry while attempts remain."""
+        if item_id is None:
+            return
+        if result == "ok":
+            await asyncio.to_thread(self.store.inbox_done, item_id, "done")
+            return
+        if result != "failed" or not messages:
+            await asyncio.to_thread(self.store.inbox_done, item_id, result)
+            return
+        reply = json.dumps([m.model_dump() for m in messages], ensure_ascii=False)
+        again = await asyncio.to_thread(
+            self.store.inbox_retry_later, item_id, reply, self.max_send_attempts, self.retry_backoff_s
+        )
+        # Only ids and the channel: the reply and the resident stay out of the logs.
+        if again:
+            log.info("reply not delivered, will retry", extra={"channel": event.channel, "inbox_id": item_id})
+        else:
+            log.warning("reply not delivered, giving up", extra={"channel": event.channel, "inbox_id": item_id})
 
     async def _answer(self, event: InboundEvent) -> list[OutMessage]:
         """What the resident gets for this event."""
         channel, sender = event.channel, event.sender
-        if event.channel == "whatsapp" and self.outbound.whatsapp is not None:
-            event = self.outbound.whatsapp.resolve(event)
+        adapter = self.outbound.adapter(channel)
+        if adapter is not None:
+            event = await adapter.resolve(event)  # WhatsApp "1"/"2", Telegram `#token`: from the shared state
         if event.kind == "button" and "callback_id" in event.extra and self.outbound.telegram is not None:
             await self.outbound.telegram.answer_callback(event.extra["callback_id"])
         fixed = {
@@ -181,6 +220,8 @@ class Dispatcher:
             return await self.chat.handle_location(sender, event.lat, event.lon, channel)
         if event.kind == "button" and not event.text:
             return [OutMessage(text=self.replies.expired_button)]
+        if event.text.startswith("/"):
+            await self.chat.buttons.refresh(sender)  # the offer may have been made by another gateway process
         return await self.chat.handle_text(sender, event.text, channel)
 
     # Recovery and shutdown
@@ -188,7 +229,7 @@ class Dispatcher:
         """Queue inbox rows nobody answered (a process died); returns how many were queued."""
         items = await asyncio.to_thread(self.store.inbox_pending, older_than_s)
         for item in items:
-            self._enqueue(item.id, item.event)
+            self._enqueue(item.id, item.event, item.retry)
         if items:
             log.info("recovered unanswered messages", extra={"count": len(items)})
         return len(items)

@@ -11,6 +11,8 @@ from redis.asyncio import Redis
 
 from channels._dedupe import Deduper
 from channels._dispatch import Dispatcher
+from channels._options import CallbackTokens, NumberedOptions
+from channels._shared import DbState, RedisState, SharedState
 from channels._store import ChannelStore
 from channels.chat import ChatService
 from channels.outbound import Outbound
@@ -93,6 +95,15 @@ class ChannelGateway:
         await asyncio.to_thread(migrate, engine)
         store = ChannelStore(engine)
         redis = Redis.from_url(cfg.redis_url) if cfg.redis_url else None
+        # Offered buttons, numbered options and callback tokens must be seen by every gateway process.
+        shared: SharedState = DbState(store)
+        if redis is not None:
+            shared = RedisState(redis, cfg.redis_prefix, fallback=shared)
+        chat.buttons.share(shared)
+        if telegram is not None:
+            telegram.tokens = CallbackTokens(shared)
+        if whatsapp is not None:
+            whatsapp.options = NumberedOptions(shared)
         outbound = Outbound(store, telegram=telegram, whatsapp=whatsapp, buttons=chat.buttons)
         dispatcher = Dispatcher(
             chat,

@@ -26,4 +26,8 @@ class ChannelReplies:
     expired_button: str = "Maaf, pilihan itu sudah tidak berlaku. Silakan tulis pertanyaan Bapak/Ibu lagi 🙏"
     options_hint: str = "Balas dengan angka pilihan, contoh: *1*."
     location_hint: str = "Atau bagikan lokasi Bapak/Ibu dengan tombol di bawah."
+    whatsapp_location: str = (
+        "📍 Untuk mengirim lokasi: ketuk 📎 (Android) atau *+* (iPhone), pilih *Lokasi*, "
+        "lalu *Kirim lokasi Anda saat ini*."
+    )
     choose: str = "Silakan pilih:"

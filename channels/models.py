@@ -9,14 +9,18 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from mpp.models import Base
 
-__all__ = ["ChannelDedupe", "ChannelInbox", "ChannelUser"]
+__all__ = ["ChannelDedupe", "ChannelInbox", "ChannelState", "ChannelUser"]
 
 
 class ChannelInbox(Base):
     """An inbound message, stored before the webhook is acknowledged and marked once answered."""
 
     __tablename__ = "channel_inbox"
-    __table_args__ = (Index("ix_channel_inbox_status_id", "status", "id"),)
+    __table_args__ = (
+        Index("ix_channel_inbox_status_id", "status", "id"),
+        # The durable dedupe record: a redelivery is refused here even when Redis forgot (or never saw) the key.
+        Index("uq_channel_inbox_channel_external_id", "channel", "external_id", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     channel: Mapped[str] = mapped_column(String(16))
@@ -28,6 +32,9 @@ class ChannelInbox(Base):
     received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     processed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # A reply the platform refused (status "retry"): re-sent by the sweep, never re-asked from the assistant.
+    reply: Mapped[str | None] = mapped_column(Text, nullable=True)
+    retry_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class ChannelDedupe(Base):
@@ -36,6 +43,16 @@ class ChannelDedupe(Base):
     __tablename__ = "channel_dedupe"
 
     key: Mapped[str] = mapped_column(String(160), primary_key=True)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class ChannelState(Base):
+    """Short-lived state shared by gateway processes when Redis is not configured (offered buttons, options)."""
+
+    __tablename__ = "channel_state"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
 
 

@@ -43,7 +43,7 @@ class Outbound:
         channel, _, _ = sender.partition(":")
         if channel == "whatsapp":
             sender = whatsapp_sender(sender) or sender
-        if self.store is None or self._adapter(channel) is None:
+        if self.store is None or self.adapter(channel) is None:
             return False
         state = await asyncio.to_thread(self.store.user, sender)
         if state.blocked:
@@ -53,25 +53,35 @@ class Outbound:
             open_window = state.last_inbound_at is not None and utcnow() - state.last_inbound_at < WINDOW
             if not open_window and template is None:
                 return False
+            await self._offer(sender, messages)
             result = await self.whatsapp.send(sender, messages, None if open_window else template)
         else:
+            await self._offer(sender, messages)
             result = await self._send(sender, messages)
         await self._record(sender, result)
-        if result == "ok" and self.buttons is not None:
-            self.buttons.offer(sender, [b.payload for m in messages for b in m.buttons])
         return result == "ok"
 
     async def reply(self, sender: str, messages: list[OutMessage]) -> SendResult:
         """Answer a message the resident just sent (the window is open by definition)."""
+        if self.buttons is not None:
+            await self.buttons.flush(sender)  # the offer must be shared before the resident can press it
         result = await self._send(sender, messages)
         await self._record(sender, result)
         return result
 
-    def _adapter(self, channel: str) -> TelegramAdapter | WhatsAppAdapter | None:
+    async def _offer(self, sender: str, messages: list[OutMessage]) -> None:
+        """Offer the buttons to the payload guard before sending: the answer may reach another gateway process."""
+        payloads = [b.payload for m in messages for b in m.buttons]
+        if self.buttons is not None:
+            self.buttons.offer(sender, payloads)
+            await self.buttons.flush(sender)
+
+    def adapter(self, channel: str) -> TelegramAdapter | WhatsAppAdapter | None:
+        """The adapter of `telegram` or `whatsapp`, when configured."""
         return {"telegram": self.telegram, "whatsapp": self.whatsapp}.get(channel)
 
     async def _send(self, sender: str, messages: list[OutMessage]) -> SendResult:
-        adapter = self._adapter(sender.partition(":")[0])
+        adapter = self.adapter(sender.partition(":")[0])
         if adapter is None:
             return "failed"
         return await adapter.send(sender, messages)

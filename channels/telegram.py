@@ -125,12 +125,9 @@ class TelegramAdapter:
         query = update.callback_query
         if query is not None:
             chat_id = query.message.chat.id if query.message is not None else query.from_user.id
-            payload = self.tokens.decode(query.data or "")
+            # A `#token` stays as it is until `resolve`: the webhook answers without touching shared state.
             extra = {"callback_id": query.id}
-            sender = f"telegram:{chat_id}"
-            if payload is None:
-                return InboundEvent(self.channel, sender, uid, "button", text="", extra=extra)
-            return InboundEvent(self.channel, sender, uid, "button", text=payload, extra=extra)
+            return InboundEvent(self.channel, f"telegram:{chat_id}", uid, "button", text=query.data or "", extra=extra)
         msg = update.edited_message or update.message
         if msg is None or msg.chat.type != ChatType.PRIVATE:
             return None
@@ -155,6 +152,15 @@ class TelegramAdapter:
             return ev("text", text=text)
         return None
 
+    async def resolve(self, event: InboundEvent) -> InboundEvent:
+        """A button's `#token` becomes the payload it stands for (empty when unknown or expired)."""
+        if event.kind != "button" or not event.text.startswith("#"):
+            return event
+        payload = await self.tokens.decode(event.text)
+        return InboundEvent(
+            event.channel, event.sender, event.external_id, "button", text=payload or "", extra=event.extra
+        )
+
     async def answer_callback(self, callback_id: str) -> None:
         """Stop the button's spinner (Telegram expects it within seconds)."""
         try:
@@ -163,7 +169,7 @@ class TelegramAdapter:
             log.info("answerCallbackQuery failed", extra={"error": type(exc).__name__})
 
     # Outbound
-    def _markup(self, buttons: list[Button]) -> tuple[Markup | None, Markup | None]:
+    async def _markup(self, buttons: list[Button]) -> tuple[Markup | None, Markup | None]:
         """(inline keyboard, location keyboard) for these buttons."""
         inline = [b for b in buttons if b.payload != LOCATION_PAYLOAD]
         location = [b for b in buttons if b.payload == LOCATION_PAYLOAD]
@@ -171,13 +177,10 @@ class TelegramAdapter:
         if inline:
             wide = any(len(b.title) > 20 for b in inline)
             per_row = 1 if wide else 2
-            rows = [
-                [
-                    InlineKeyboardButton(b.title[:64], callback_data=self.tokens.encode(b.payload))
-                    for b in inline[i : i + per_row]
-                ]
-                for i in range(0, len(inline), per_row)
+            keys = [
+                InlineKeyboardButton(b.title[:64], callback_data=await self.tokens.encode(b.payload)) for b in inline
             ]
+            rows = [keys[i : i + per_row] for i in range(0, len(keys), per_row)]
             inline_markup = InlineKeyboardMarkup(rows)
         location_markup = None
         if location:
@@ -188,12 +191,12 @@ class TelegramAdapter:
             )
         return inline_markup, location_markup
 
-    def render(self, messages: list[OutMessage]) -> list[tuple[str, Markup | None]]:
+    async def render(self, messages: list[OutMessage]) -> list[tuple[str, Markup | None]]:
         """Bubbles within 4096 characters, the keyboard on the last bubble of its message."""
         out: list[tuple[str, Markup | None]] = []
         for m in messages:
             chunks = split_text(m.text, MAX_TELEGRAM_CHARS) if m.text.strip() else []
-            inline, location = self._markup(m.buttons)
+            inline, location = await self._markup(m.buttons)
             if not chunks and (inline or location):
                 chunks = [self.replies.choose]
             for i, chunk in enumerate(chunks):
@@ -206,7 +209,7 @@ class TelegramAdapter:
     async def send(self, sender: str, messages: list[OutMessage]) -> SendResult:
         """Send bubbles to `telegram:<chat_id>`; stop at the first failure."""
         chat_id = int(sender.removeprefix("telegram:"))
-        for text, markup in self.render(messages):
+        for text, markup in await self.render(messages):
             result = await self._send_one(chat_id, text, markup)
             if result != "ok":
                 return result

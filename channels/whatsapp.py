@@ -174,11 +174,11 @@ class WhatsAppAdapter:
             error_code=int(code) if code.isdigit() else None,
         )
 
-    def resolve(self, event: InboundEvent) -> InboundEvent:
+    async def resolve(self, event: InboundEvent) -> InboundEvent:
         """A typed "1", "2" or option title becomes the payload of the option offered last."""
         if event.kind != "text":
             return event
-        payload = self.options.resolve(event.sender, event.text)
+        payload = await self.options.resolve(event.sender, event.text)
         if payload is None:
             return event
         if payload == LOCATION_PAYLOAD:
@@ -187,17 +187,25 @@ class WhatsAppAdapter:
 
     # Outbound
     def render(self, messages: list[OutMessage]) -> tuple[list[str], list[Button]]:
-        """Bubbles within 1600 characters, buttons as numbered options at the end of their bubble."""
+        """Bubbles within 1600 characters, buttons as numbered options at the end of their bubble.
+
+        WhatsApp has no location button: a "share location" option becomes a line saying how to attach one.
+        """
         bodies: list[str] = []
         offered: list[Button] = []
         for m in messages:
             chunks = split_text(m.text, MAX_WHATSAPP_CHARS) if m.text.strip() else []
             buttons = [b for b in m.buttons if b.payload != LOCATION_PAYLOAD]
+            lines: list[str] = []
             if buttons:
                 start = len(offered)
                 lines = [f"*{start + i + 1}.* {b.title}" for i, b in enumerate(buttons)]
-                options = "\n".join([*lines, self.replies.options_hint])
+                lines.append(self.replies.options_hint)
                 offered.extend(buttons)
+            if len(buttons) < len(m.buttons):
+                lines.append(self.replies.whatsapp_location)
+            if lines:
+                options = "\n".join(lines)
                 if chunks and len(chunks[-1]) + 2 + len(options) <= MAX_WHATSAPP_CHARS:
                     chunks[-1] = f"{chunks[-1]}\n\n{options}"
                 else:
@@ -214,7 +222,7 @@ class WhatsAppAdapter:
                 sender, content_sid=template.content_sid, content_variables=json.dumps(template.variables)
             )
         bodies, offered = self.render(messages)
-        self.options.remember(sender, offered)
+        await self.options.remember(sender, offered)
         for body in bodies:
             result = await self._create(sender, body=body)
             if result != "ok":

@@ -14,6 +14,10 @@ MENU_BUTTONS = [
     {"title": "KTP elektronik", "payload": '/choose_service{"service_id":"disdukcapil-ktp-el"}'},
     {"title": "Kartu Identitas Anak", "payload": LONG_PAYLOAD},
 ]
+LOCATION_BUTTONS = [
+    {"title": "📍 Kirim lokasi", "payload": "/share_location"},
+    {"title": "Tulis nama kecamatan", "payload": "/inform_kecamatan"},
+]
 LONG_TEXT = ("Persyaratan *KTP elektronik*: fotokopi KK, surat pengantar RT. " * 200).strip()  # ~12,600 characters
 
 
@@ -23,6 +27,8 @@ def script(message: str, sender: str) -> list[dict[str, Any]]:
         return [{"recipient_id": sender, "text": f"Pilihan diterima: {message}"}]
     if "menu" in message:
         return [{"recipient_id": sender, "text": "Layanan mana yang Bapak/Ibu maksud?", "buttons": MENU_BUTTONS}]
+    if "kantor terdekat" in message:
+        return [{"recipient_id": sender, "text": "Di mana lokasi Bapak/Ibu?", "buttons": LOCATION_BUTTONS}]
     if "panjang" in message:
         return [{"recipient_id": sender, "text": LONG_TEXT}]
     return [{"recipient_id": sender, "text": f"Anda menulis: {message}"}]

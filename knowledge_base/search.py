@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from knowledge_base._dense import E5Encoder, Encoder, StEncoder, base_model_path, finetune
+from knowledge_base._dense import E5Encoder, Encoder, StEncoder, base_model_path, finetune, set_threads
 from knowledge_base._domain import DomainClassifier, anchors_for, load_out_of_scope
 from knowledge_base._lexical import LexicalIndex, service_fields
 from knowledge_base._text import Analyzer
@@ -75,6 +75,7 @@ class SearchConfig:
     # Later dense views (e5) are consulted only when BM25 + the tuned encoder leave the top two
     # services closer than this; 1.0 consults them on every query (the behaviour before the cascade).
     cascade_margin: float = 0.12
+    threads: int = 0  # OpenMP threads of the encoders (0: all cores); see `set_threads`
 
 
 def _digest(*parts: str) -> str:
@@ -120,7 +121,9 @@ class SearchEngine:
         from mpp.settings import get_settings
 
         s = get_settings()
-        cfg = config or SearchConfig(dense=s.search_dense, cascade_margin=s.search_cascade_margin)
+        cfg = config or SearchConfig(
+            dense=s.search_dense, cascade_margin=s.search_cascade_margin, threads=s.search_threads
+        )
         return cls(load_catalogue(s.catalogue_dir), s.index_dir, cfg)
 
     def _build(self, catalogue: Catalogue) -> None:
@@ -152,6 +155,8 @@ class SearchEngine:
         self, services: list[Service], passages: list[str], lexical: LexicalIndex
     ) -> list[tuple[Encoder, np.ndarray]]:
         kinds = {"none": [], "finetuned+e5": ["finetuned", "e5"]}.get(self.config.dense, [self.config.dense])
+        if kinds:
+            set_threads(self.config.threads)
         previous = {enc.name: enc for enc, _ in getattr(self, "dense", [])}
         out: list[tuple[Encoder, np.ndarray]] = []
         for kind in kinds:

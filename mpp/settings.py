@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     # e5 is consulted only when BM25 + the tuned encoder leave the top two services closer than
     # this (1.0: on every query, the slower behaviour before the cascade; see docs/SEARCH.md).
     search_cascade_margin: float = Field(default=0.12, ge=0.0, le=1.0, alias="MPP_SEARCH_CASCADE_MARGIN")
+    # OpenMP threads of the search encoders (0: all cores). 1 keeps query latency steady when other
+    # processes (Rasa, the gateway) share the two cores; 0 is faster on an idle machine.
+    search_threads: int = Field(default=0, ge=0, le=64, alias="MPP_SEARCH_THREADS")
 
     # Booking.
     booking_max_active: int = Field(default=2, ge=1, le=20, alias="BOOKING_MAX_ACTIVE")

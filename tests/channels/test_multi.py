@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import text
 
-from channels._events import LOCATION_PAYLOAD
+import mpp.db
+from channels._events import LOCATION_PAYLOAD, InboundEvent
 from channels._replies import ChannelReplies
 from channels._store import ChannelStore
 from channels.schemas import Button, OutMessage
@@ -275,3 +277,45 @@ def test_whatsapp_location_hint_end_to_end(make_harness: Callable[..., Harness])
     body = h.twilio.bodies(RESIDENT_WA)[0]
     assert "*1.* Tulis nama kecamatan" in body and "Kirim lokasi Anda saat ini" in body
     assert "Kirim lokasi" not in body.split("*1.*")[0]
+
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.needs_postgres)])
+def test_migration_0006_keeps_the_first_of_duplicates_stored_before_it(
+    tmp_path: Path, request: pytest.FixtureRequest, backend: str
+) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    from mpp.db import engine_for
+
+    url = f"sqlite:///{tmp_path / 'm.db'}" if backend == "sqlite" else request.getfixturevalue("pg_url")
+    engine = engine_for(url)
+    cfg = Config()
+    cfg.set_main_option("script_location", str(Path(mpp.db.__file__).parent / "migrations"))
+
+    def upgrade(to: str) -> None:
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, to)
+
+    upgrade("0005")
+    with engine.begin() as conn:
+        for sid in ("SM1", "SM1", "SM2", "SM1"):
+            conn.execute(
+                text(
+                    "INSERT INTO channel_inbox (channel, sender, external_id, event, status, attempts)"
+                    " VALUES ('whatsapp', 'whatsapp:+62811', :sid, '{}', 'done', 1)"
+                ),
+                {"sid": sid},
+            )
+    upgrade("head")
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT id, external_id FROM channel_inbox ORDER BY id")).all()
+    assert [(r.id, r.external_id) for r in rows] == [(1, "SM1"), (3, "SM2")]
+    store = ChannelStore(engine)
+    assert store.inbox_add(InboundEvent("whatsapp", "whatsapp:+62811", "SM1", "text", text="x")) is None
+    store.state_set("k", "v1", 60)
+    store.state_set("k", "v2", 60)
+    store.state_set("old", "v", -1)
+    assert (store.state_get("k"), store.state_get("old"), store.state_get("none")) == ("v2", None, None)
+    engine.dispose()

@@ -92,6 +92,13 @@ class Stack:
 
     def start(self, *, gateway: bool = True, timeout_s: float = 180.0) -> None:
         """Start action server, Rasa and (optionally) the gateway; wait until each answers."""
+        try:
+            self._start(gateway, timeout_s)
+        except BaseException:
+            self.stop()  # never leave a half-started stack holding its ports
+            raise
+
+    def _start(self, gateway: bool, timeout_s: float) -> None:
         s = self.settings
         started = time.monotonic()
         # Rasa needs the action server only on the first turn, not to load its model: both load at

@@ -2,14 +2,17 @@
 
 Sign in with a one-time password, edit a service's requirements, publish, and see the new requirement
 in `/api/chat`; resolve an unanswered question and see the question answered; check a booking in.
-Screenshots of the main pages go to docs/console/.
+Screenshots of the main pages go to docs/console/ when MPP_CONSOLE_SCREENSHOTS=1 (refreshing the committed
+ones), else to a temporary folder so a test run leaves the tree clean.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import shutil
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,7 +25,12 @@ from mpp.settings import PROJECT_ROOT, Settings
 
 pytestmark = pytest.mark.slow
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-SHOTS = PROJECT_ROOT / "docs" / "console"
+# Read at import, before the `clean_env` fixture empties MPP_* variables.
+SHOTS = (
+    PROJECT_ROOT / "docs" / "console"
+    if os.environ.get("MPP_CONSOLE_SCREENSHOTS") == "1"
+    else Path(tempfile.gettempdir()) / "mpp-console-screenshots"
+)
 NEW_REQUIREMENT = "Fotokopi buku nikah orang tua (uji konsol)"
 UNANSWERED = "cara daftar kartu prakerja"
 

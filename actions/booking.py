@@ -20,7 +20,8 @@ from knowledge_base.schema import Service
 from mpp.booking import Booking, BookingError, BookingService, get_booking_service
 from mpp.booking.codes import display_code, normalise_code
 from mpp.booking.dates import WITA, format_day, format_time, parse_date, parse_time
-from mpp.booking.service import Slot, local
+from mpp.booking.notices import booking_fields
+from mpp.booking.service import Slot
 
 __all__ = [
     "ActionAskBookingConfirm",
@@ -108,17 +109,7 @@ def _day_button(day: dt.date) -> dict[str, str]:
 
 
 def _booking_line(b: Booking) -> dict[str, str]:
-    svc = _service_obj(b.service_id)
-    office = _office_obj(b.office_id)
-    start = local(b.start_at)
-    return {
-        "code": display_code(b.code),
-        "service": svc.name if svc else b.service_id,
-        "office": office.name if office else b.office_id,
-        "address": office.address if office else "",
-        "day": format_day(start.date()),
-        "time": format_time(start),
-    }
+    return booking_fields(_svc().directory, b)
 
 
 def _place_from(tracker: Tracker) -> PlaceMatch | None:

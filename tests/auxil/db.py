@@ -34,7 +34,7 @@ def postgres_engine(prefix: str, pool_size: int = 8) -> Iterator[Engine]:
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     eng = create_engine(
-        POSTGRES_URL, connect_args={"options": f"-csearch_path={schema}"}, pool_size=pool_size, max_overflow=0
+        POSTGRES_URL, connect_args={"options": f"-csearch_path={schema}"}, pool_size=pool_size, max_overflow=10
     )
     try:
         migrate(eng)

@@ -24,12 +24,18 @@ from knowledge_base.search import SearchConfig, SearchEngine
 METHODS: dict[str, SearchConfig] = {
     "lexical (BM25 + analyzer)": SearchConfig(dense="none"),
     "dense e5-small (packaged)": SearchConfig(dense="e5", alpha=0.0),
+    "dense e5-small tuned (4 layers)": SearchConfig(dense="e5tuned", alpha=0.0),
     "dense MiniLM base (no tuning)": SearchConfig(dense="base", alpha=0.0),
     "dense MiniLM fine-tuned": SearchConfig(dense="finetuned", alpha=0.0),
     "hybrid lexical + e5": SearchConfig(dense="e5"),
+    "hybrid lexical + tuned e5": SearchConfig(dense="e5tuned"),
     "hybrid lexical + fine-tuned": SearchConfig(dense="finetuned"),
-    "hybrid lexical + fine-tuned + e5 on every query": SearchConfig(cascade_margin=1.0),
-    "hybrid lexical + fine-tuned + e5 (default)": SearchConfig(),
+    "hybrid lexical + fine-tuned + e5 on every query": SearchConfig(dense="finetuned+e5", cascade_margin=1.0),
+    "hybrid lexical + fine-tuned + e5 when close (previous default)": SearchConfig(
+        dense="finetuned+e5", cascade_margin=0.12
+    ),
+    "hybrid lexical + fine-tuned + tuned e5 when close (0.3)": SearchConfig(cascade_margin=0.3),
+    "hybrid lexical + fine-tuned + tuned e5 (default)": SearchConfig(),
 }
 
 

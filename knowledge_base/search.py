@@ -10,6 +10,7 @@ import threading
 import time
 import zlib
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -18,6 +19,7 @@ import numpy as np
 
 from knowledge_base._dense import E5Encoder, Encoder, StEncoder, base_model_path, finetune, set_threads
 from knowledge_base._domain import DomainClassifier, anchors_for, load_out_of_scope
+from knowledge_base._e5 import TunedE5Encoder, finetune_e5
 from knowledge_base._lexical import LexicalIndex, service_fields
 from knowledge_base._text import Analyzer
 from knowledge_base._training import TEMPLATES, confusable_batches, passage_text, training_groups
@@ -27,8 +29,9 @@ from knowledge_base.schema import Catalogue, Service
 __all__ = ["Hit", "SearchConfig", "SearchEngine", "SearchResult"]
 
 log = logging.getLogger(__name__)
-DenseKind = Literal["finetuned", "base", "e5", "finetuned+e5", "none"]
+DenseKind = Literal["finetuned+e5tuned", "e5tuned", "e5tuned+e5", "finetuned", "base", "e5", "finetuned+e5", "none"]
 _TRAINING_VERSION = "ft-v3"
+_E5_TRAINING_VERSION = "e5ft-v1"
 _HASH_DIM = 4096
 
 
@@ -60,7 +63,7 @@ class SearchResult:
 class SearchConfig:
     """Fusion weight and out-of-scope thresholds (chosen on the dev set, see docs/SEARCH.md)."""
 
-    dense: DenseKind = "finetuned+e5"
+    dense: DenseKind = "finetuned+e5tuned"
     alpha: float = 0.5  # weight of the lexical score in the fusion
     min_cosine: float = 0.45  # below this the dense side sees no matching service
     min_lexical: float = 4.0  # BM25 of the best service below this: no strong word evidence
@@ -70,12 +73,17 @@ class SearchConfig:
     evidence_lexical: float = 25.0
     evidence_cosine: float = 0.6
     epochs: int = 2
-    layers: int = 3  # transformer layers kept in the tuned encoder (latency on two cores)
+    layers: int = 3  # transformer layers kept in the tuned MiniLM (latency on two cores)
+    e5_layers: int = 4  # transformer layers of e5-small kept and tuned ("e5tuned")
     train_if_stale: bool = False  # retune the encoder when the catalogue changed (`mpp kb index`)
-    # Later dense views (e5) are consulted only when BM25 + the tuned encoder leave the top two
-    # services closer than this; 1.0 consults them on every query (the behaviour before the cascade).
-    cascade_margin: float = 0.12
-    threads: int = 0  # OpenMP threads of the encoders (0: all cores); see `set_threads`
+    # Later dense views are consulted only when BM25 + the first encoder leave the top two services
+    # closer than this; 1.0 consults them on every query, side by side with the first (the default:
+    # the tuned e5 costs about what the MiniLM does, and a cascade would put both in a row on the
+    # close calls, which set the p95). Below 1.0 saves CPU on a saturated machine (docs/SEARCH.md).
+    cascade_margin: float = 1.0
+    # Threads of each encoder at query time (0: all cores). One each: the two views run side by side,
+    # one per core, instead of four threads fighting over two cores (docs/BENCHMARKS.md).
+    threads: int = 1
 
 
 def _digest(*parts: str) -> str:
@@ -112,6 +120,7 @@ class SearchEngine:
         self.dense: list[tuple[Encoder, np.ndarray]] = []
         self.domain: DomainClassifier | None = None
         self.timings: dict[str, float] = {}
+        self._executor: ThreadPoolExecutor | None = None
         self._build(catalogue)
 
     # -- construction ------------------------------------------------------------------------------
@@ -141,9 +150,12 @@ class SearchEngine:
         t2 = time.perf_counter()
         domain = self._domain_classifier(services, analyzer, dense[0][0] if dense else None)
         t3 = time.perf_counter()
+        if dense:
+            set_threads(self.config.threads)  # queries only: tuning and passage encoding used all cores
         with self._lock:
             self.catalogue = catalogue
             self.services = services
+            self.passages = passages
             self.analyzer = analyzer
             self.lexical = lexical
             self.dense = dense
@@ -154,9 +166,12 @@ class SearchEngine:
     def _dense_side(
         self, services: list[Service], passages: list[str], lexical: LexicalIndex
     ) -> list[tuple[Encoder, np.ndarray]]:
-        kinds = {"none": [], "finetuned+e5": ["finetuned", "e5"]}.get(self.config.dense, [self.config.dense])
-        if kinds:
-            set_threads(self.config.threads)
+        kinds = {
+            "none": [],
+            "finetuned+e5": ["finetuned", "e5"],
+            "e5tuned+e5": ["e5tuned", "e5"],
+            "finetuned+e5tuned": ["finetuned", "e5tuned"],
+        }.get(self.config.dense, [self.config.dense])
         previous = {enc.name: enc for enc, _ in getattr(self, "dense", [])}
         out: list[tuple[Encoder, np.ndarray]] = []
         for kind in kinds:
@@ -166,21 +181,31 @@ class SearchEngine:
             elif kind == "base":
                 encoder = previous.get(f"st:{base_model_path().name}") or StEncoder(base_model_path())
             else:
-                encoder = self._finetuned_encoder(services, passages, lexical, previous)
+                encoder = self._tuned_encoder(kind, services, passages, lexical, previous)
             out.append((encoder, self._passage_vectors(encoder, passages)))
         return out
 
     def _passage_vectors(self, encoder: Encoder, passages: list[str]) -> np.ndarray:
-        key = _digest(encoder.name, *passages)
-        cache = self.index_dir / f"docs-{key}.npy"
+        """Passage vectors, cached per passage: a staff edit to one service re-encodes that one only."""
+        cache = self.index_dir / f"passages-{_digest(encoder.name)}.npz"
+        known: dict[str, np.ndarray] = {}
         if cache.exists():
-            return np.load(cache)
-        vecs = encoder.passages(passages)
-        self.index_dir.mkdir(parents=True, exist_ok=True)
-        tmp = cache.with_suffix(".tmp.npy")
-        np.save(tmp, vecs)
-        tmp.replace(cache)
-        return vecs
+            with np.load(cache) as data:
+                known = dict(zip(data["keys"].tolist(), data["vecs"], strict=True))
+        keys = [_digest(p) for p in passages]
+        missing = [i for i, k in enumerate(keys) if k not in known]
+        if missing:
+            for i, vec in zip(missing, encoder.passages([passages[i] for i in missing]), strict=True):
+                known[keys[i]] = vec
+            self.index_dir.mkdir(parents=True, exist_ok=True)
+            tmp = cache.with_suffix(".tmp.npz")
+            # The current passages, plus a few hundred earlier versions (an edit undone, a test
+            # catalogue) so that the file does not grow with every edit.
+            kept = list(dict.fromkeys(keys)) + [k for k in known if k not in set(keys)][:256]
+            with tmp.open("wb") as fh:
+                np.savez(fh, keys=np.array(kept), vecs=np.stack([known[k] for k in kept]))
+            tmp.replace(cache)
+        return np.stack([known[k] for k in keys]).astype(np.float32)
 
     def _domain_features(self, analyzer: Analyzer, encoder: Encoder | None, texts: Sequence[str]) -> np.ndarray:
         """Hashed bag of analyzer terms, joined with the query embedding when there is one."""
@@ -215,25 +240,37 @@ class SearchEngine:
         clf.save(cache)
         return clf
 
-    def _finetuned_encoder(
-        self, services: list[Service], passages: list[str], lexical: LexicalIndex, previous: dict[str, Encoder]
+    def _tuned_encoder(
+        self,
+        kind: str,
+        services: list[Service],
+        passages: list[str],
+        lexical: LexicalIndex,
+        previous: dict[str, Encoder],
     ) -> Encoder:
-        """The newest fine-tuned model; trained once when none exists for this catalogue."""
-        model_root = self.index_dir / "encoder"
+        """The newest encoder of `kind` tuned on the catalogue; trained once when none exists for it."""
+        e5 = kind == "e5tuned"
+        prefix = "e5tuned:" if e5 else "st:"
+        layers = self.config.e5_layers if e5 else self.config.layers
+        model_root = self.index_dir / ("encoder-e5" if e5 else "encoder")
         groups = training_groups(services, passages, self._query_text_with(lexical.analyzer))
         key = _digest(
-            _TRAINING_VERSION,
+            _E5_TRAINING_VERSION if e5 else _TRAINING_VERSION,
             str(self.config.epochs),
-            str(self.config.layers),
+            str(layers),
             *passages,
             *(a for _, g in groups for a in g),
         )
         target = model_root / key
-        if f"st:{key}" in previous:
-            return previous[f"st:{key}"]
+        if f"{prefix}{key}" in previous:
+            return previous[f"{prefix}{key}"]
         current = next(
-            (e for n, e in previous.items() if n.startswith("st:") and n != f"st:{base_model_path().name}"), None
+            (e for n, e in previous.items() if n.startswith(prefix) and n != f"st:{base_model_path().name}"), None
         )
+
+        def load(path: Path) -> Encoder:
+            return TunedE5Encoder(path) if e5 else StEncoder(path)
+
         if not (target / "mpp_training.json").exists():
             if current is not None:
                 # Live re-index (staff publish): keep the current model, encode the new passages;
@@ -242,15 +279,19 @@ class SearchEngine:
             newest = sorted(model_root.glob("*/mpp_training.json"), key=lambda p: p.stat().st_mtime)
             if newest and not self.config.train_if_stale:
                 log.info("catalogue changed since the encoder was tuned; run `mpp kb index` to retune")
-                return StEncoder(newest[-1].parent)
+                return load(newest[-1].parent)
             batches = confusable_batches(services, lexical)
-            log.info("fine-tuning the search encoder", extra={"services": len(groups), "batches": len(batches)})
-            stats = finetune(
-                groups, batches, target.with_suffix(".partial"), epochs=self.config.epochs, layers=self.config.layers
+            log.info(
+                "fine-tuning the search encoder", extra={"kind": kind, "services": len(groups), "batches": len(batches)}
             )
-            target.with_suffix(".partial").replace(target)
+            partial = target.with_suffix(".partial")
+            if e5:
+                stats = finetune_e5(groups, batches, partial, layers=layers, epochs=self.config.epochs)
+            else:
+                stats = finetune(groups, batches, partial, epochs=self.config.epochs, layers=layers)
+            partial.replace(target)
             log.info("fine-tuned", extra=stats)
-        return StEncoder(target)
+        return load(target)
 
     def reindex(self, catalogue: Catalogue | None = None, catalogue_dir: Path | None = None) -> None:
         """Rebuild from a new catalogue without a restart; searches keep running meanwhile."""
@@ -288,9 +329,14 @@ class SearchEngine:
         cos_max = np.zeros(len(queries), dtype=np.float32)
         p_domain = None
         if dense:
+            # Views consulted on every query run side by side: each encoder pass is one thread of
+            # torch work that releases the GIL, so on an idle machine a query costs the slower
+            # pass, not the sum.
+            always = len(dense) > 1 and self.config.cascade_margin >= 1.0
+            pending = [self._pool().submit(enc.queries, texts) for enc, _ in dense[1:]] if always else []
             first = dense[0][0].queries(texts)
             cos_max = (first @ dense[0][1].T).max(axis=1)
-            fused = self._fuse(fused, texts, first, dense)
+            fused = self._fuse(fused, texts, first, dense, [f.result() for f in pending] if always else None)
             if domain is not None:
                 bag = self._domain_features(self.analyzer, None, queries)
                 p_domain = domain.probability(np.hstack([bag, first]))
@@ -314,8 +360,18 @@ class SearchEngine:
             results.append(SearchResult(query=query, confident=confident, results=hits, margin=round(margin, 4)))
         return results
 
+    def _pool(self) -> ThreadPoolExecutor:
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="search-view")
+        return self._executor
+
     def _fuse(
-        self, lexical: np.ndarray, texts: Sequence[str], first: np.ndarray, dense: list[tuple[Encoder, np.ndarray]]
+        self,
+        lexical: np.ndarray,
+        texts: Sequence[str],
+        first: np.ndarray,
+        dense: list[tuple[Encoder, np.ndarray]],
+        later_vectors: list[np.ndarray] | None = None,
     ) -> np.ndarray:
         """Fuse normalised BM25 with the dense views; the later views only where the first left a close call.
 
@@ -330,8 +386,14 @@ class SearchEngine:
         need = np.flatnonzero((_top_margin(fused) < margin) | (margin >= 1.0))
         if len(dense) < 2 or not need.size:
             return fused
-        later = [texts[int(i)] for i in need]
-        views = views[need] + sum(_rescale(enc.queries(later) @ doc_vecs.T) for enc, doc_vecs in dense[1:])
+        if later_vectors is None:
+            later = [texts[int(i)] for i in need]
+            later_vectors = [enc.queries(later) for enc, _ in dense[1:]]
+        else:
+            later_vectors = [v[need] for v in later_vectors]
+        views = views[need] + sum(
+            _rescale(vecs @ doc_vecs.T) for vecs, (_, doc_vecs) in zip(later_vectors, dense[1:], strict=True)
+        )
         fused[need] = alpha * lexical[need] + (1 - alpha) * views / len(dense)
         return fused
 

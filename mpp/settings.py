@@ -30,15 +30,15 @@ class Settings(BaseSettings):
 
     # Knowledge base and search.
     catalogue_dir: Path = Field(default=PROJECT_ROOT / "knowledge_base" / "data" / "tenants", alias="MPP_CATALOGUE_DIR")
-    search_dense: Literal["finetuned", "base", "e5", "finetuned+e5", "none"] = Field(
-        default="finetuned+e5", alias="MPP_SEARCH_DENSE"
-    )
-    # e5 is consulted only when BM25 + the tuned encoder leave the top two services closer than
-    # this (1.0: on every query, the slower behaviour before the cascade; see docs/SEARCH.md).
-    search_cascade_margin: float = Field(default=0.12, ge=0.0, le=1.0, alias="MPP_SEARCH_CASCADE_MARGIN")
-    # OpenMP threads of the search encoders (0: all cores). 1 keeps query latency steady when other
-    # processes (Rasa, the gateway) share the two cores; 0 is faster on an idle machine.
-    search_threads: int = Field(default=0, ge=0, le=64, alias="MPP_SEARCH_THREADS")
+    search_dense: Literal[
+        "finetuned+e5tuned", "e5tuned", "e5tuned+e5", "finetuned", "base", "e5", "finetuned+e5", "none"
+    ] = Field(default="finetuned+e5tuned", alias="MPP_SEARCH_DENSE")
+    # The second encoder is consulted only when BM25 + the first leave the top two services closer
+    # than this; 1.0 (default): on every query, side by side with the first (see docs/SEARCH.md).
+    search_cascade_margin: float = Field(default=1.0, ge=0.0, le=1.0, alias="MPP_SEARCH_CASCADE_MARGIN")
+    # Threads of each search encoder at query time (0: all cores). 1: the two encoders run side by
+    # side, one per core; index building and fine-tuning always use all cores.
+    search_threads: int = Field(default=1, ge=0, le=64, alias="MPP_SEARCH_THREADS")
 
     # Booking.
     booking_max_active: int = Field(default=2, ge=1, le=20, alias="BOOKING_MAX_ACTIVE")

@@ -5,6 +5,7 @@ import json
 import shutil
 import subprocess
 import sys
+import threading
 import zlib
 from collections.abc import Sequence
 from dataclasses import replace
@@ -115,12 +116,13 @@ def test_live_reindex_sees_a_changed_service(hybrid: SearchEngine, tmp_path: Pat
 @pytest.mark.slow
 def test_index_is_cached_on_disk(hybrid: SearchEngine, monkeypatch: pytest.MonkeyPatch) -> None:
     """A second engine loads passage vectors from disk instead of encoding them again."""
-    from knowledge_base import _dense
+    from knowledge_base import _dense, _e5
 
     def fail(*_a: object, **_k: object) -> None:
         raise AssertionError("passages were re-encoded")
 
     monkeypatch.setattr(_dense.StEncoder, "passages", fail)
+    monkeypatch.setattr(_e5.TunedE5Encoder, "passages", fail)
     engine = SearchEngine(hybrid.catalogue, hybrid.index_dir, hybrid.config)
     assert engine.search("akta kematian").results[0].id == "akta_kematian"
 
@@ -151,6 +153,7 @@ class _FakeEncoder:
         self.name = name
         self.dim = dim
         self.calls: list[str] = []
+        self.threads: set[str] = set()
 
     def _vec(self, text: str) -> np.ndarray:
         rng = np.random.default_rng(zlib.crc32(f"{self.name}:{text}".encode()))
@@ -159,6 +162,7 @@ class _FakeEncoder:
 
     def queries(self, texts: Sequence[str]) -> np.ndarray:
         self.calls.extend(texts)
+        self.threads.add(threading.current_thread().name)
         return np.stack([self._vec(t) for t in texts])
 
     def passages(self, texts: Sequence[str]) -> np.ndarray:
@@ -219,6 +223,27 @@ def test_cascade_consults_the_second_view_only_on_close_calls(lexical: SearchEng
         assert res.confident == ref.confident  # confidence never depends on the second view
 
 
+def test_views_on_every_query_run_side_by_side(lexical: SearchEngine) -> None:
+    """margin 1.0: the second view runs in the engine's worker thread, with the same results."""
+
+    class Inline:
+        def submit(self, fn, *args):  # type: ignore[no-untyped-def]
+            from concurrent.futures import Future
+
+            done: Future[np.ndarray] = Future()
+            done.set_result(fn(*args))
+            return done
+
+    parallel, first, second = _with_fake_dense(lexical, 1.0)
+    got = parallel.search_many(CASCADE_QUERIES)
+    assert first.threads == {threading.current_thread().name}
+    assert second.threads and all(t.startswith("search-view") for t in second.threads)
+    sequential, _, second_seq = _with_fake_dense(lexical, 1.0)
+    sequential._executor = Inline()  # type: ignore[assignment]
+    assert sequential.search_many(CASCADE_QUERIES) == got
+    assert second_seq.threads == {threading.current_thread().name}
+
+
 def test_cascade_single_and_batch_agree(lexical: SearchEngine) -> None:
     engine, _, _ = _with_fake_dense(lexical, 0.12)
     batch = engine.search_many(CASCADE_QUERIES)
@@ -237,3 +262,23 @@ def test_direct_encoder_pass_matches_the_pipeline() -> None:
     assert np.allclose(enc.queries(texts[:1]), enc._pipeline(texts[:1]), atol=1e-5)
     assert np.allclose(enc.queries(texts), enc._pipeline(texts), atol=1e-5)
     assert not StEncoder(base_model_path(), direct=False).direct
+
+
+def test_passage_vectors_are_cached_per_passage(tmp_path: Path) -> None:
+    """A staff edit to one service re-encodes that passage only; the others come from disk."""
+    engine = SearchEngine(load_catalogue(REAL), tmp_path, SearchConfig(dense="none"))
+    enc = _FakeEncoder("x")
+    encoded: list[list[str]] = []
+    real = enc.passages
+
+    def passages(texts: Sequence[str]) -> np.ndarray:
+        encoded.append(list(texts))
+        return real(texts)
+
+    enc.passages = passages  # type: ignore[method-assign]
+    first = engine._passage_vectors(enc, ["a", "b", "c"])
+    again = engine._passage_vectors(enc, ["a", "B", "c"])
+    assert encoded == [["a", "b", "c"], ["B"]]
+    assert np.allclose(first[[0, 2]], again[[0, 2]]) and np.allclose(again[1], real(["B"])[0])
+    assert np.allclose(SearchEngine._passage_vectors(engine, enc, ["c", "a"]), first[[2, 0]])
+    assert encoded == [["a", "b", "c"], ["B"]]

@@ -148,7 +148,7 @@ def _train_locked(settings: Settings, force: bool) -> tuple[bool, Path]:
     return True, MODEL_PATH
 
 
-# `rasa run` with one fix applied first. Rasa 3.6 checks every action server reply with
+# `rasa run` with two fixes applied first. Rasa 3.6 checks every action server reply with
 # jsonschema.validate(), which re-validates the schema itself against the meta-schema on each call:
 # a profile of /api/chat showed that costing more Rasa CPU per turn than DIET. The reply is still
 # validated, with a validator built once; behaviour and error messages are unchanged.
@@ -169,6 +169,25 @@ def _validate_action_result(self, result):
 
 
 RemoteAction._validate_action_result = _validate_action_result
+
+# Every stored event is turned back into an object on each turn (the tracker stores keep JSON),
+# and Event.resolve_by_type walked the whole class tree for each one: 13% of a turn in a profile.
+from rasa.shared.core.events import Event
+
+_resolve_event = Event.resolve_by_type
+_event_types = {}
+
+
+def _resolve_by_type(type_name, default=None):
+    cls = _event_types.get(type_name)
+    if cls is None:
+        cls = _resolve_event(type_name, default)
+        if cls is not None and cls is not default:
+            _event_types[type_name] = cls
+    return cls
+
+
+Event.resolve_by_type = staticmethod(_resolve_by_type)
 from rasa.__main__ import main
 
 sys.argv = ["rasa", *sys.argv[1:]]

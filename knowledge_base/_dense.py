@@ -11,6 +11,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from knowledge_base._onnx import PROBES, OrtModel, Runtime, load_query_model, query_chunk
 from knowledge_base._training import mnrl_finetune
 
 __all__ = ["BASE_MODEL_NAME", "E5Encoder", "Encoder", "StEncoder", "base_model_path", "finetune", "set_threads"]
@@ -66,14 +67,57 @@ def set_threads(threads: int) -> None:
 class StEncoder:
     """A sentence-transformers model loaded from a local folder."""
 
-    def __init__(self, path: Path, *, direct: bool = True) -> None:
+    def __init__(self, path: Path, *, direct: bool = True, runtime: Runtime = "torch", threads: int = 0) -> None:
         _offline()
         from sentence_transformers import SentenceTransformer
 
-        self.name = f"st:{path.name}"
         self.model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
+        self.path = path
         self.model.eval()
         self.direct = direct and self._direct_matches()
+        # Queries on ONNX Runtime need the direct pass's arithmetic (backbone + mean pooling).
+        self.ort = self._runtime(path, runtime, threads) if runtime != "torch" and self.direct else None
+        self.runtime: Runtime = runtime if self.ort is not None else "torch"
+        self.name = f"st:{path.name}" + ("" if self.runtime == "torch" else f"@{self.runtime}")
+
+    def _runtime(self, path: Path, runtime: Runtime, threads: int) -> OrtModel | None:
+        import torch
+
+        backbone: Any = self.model[0].auto_model
+
+        class Pooled(torch.nn.Module):
+            def __init__(self) -> None:
+                super().__init__()
+                self.backbone = backbone  # a submodule, so the exporter sees its weights as weights
+
+            def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+                tokens = self.backbone(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+                mask = attention_mask.unsqueeze(-1).float()
+                pooled = (tokens * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+                return torch.nn.functional.normalize(pooled, dim=-1)
+
+        def build() -> tuple[Any, tuple[Any, ...], list[str], dict[str, dict[int, str]]]:
+            f = self._features(PROBES, "pt")
+            axes = {n: {0: "batch", 1: "tokens"} for n in ("input_ids", "attention_mask")}
+            return (
+                Pooled().eval(),
+                (f["input_ids"], f["attention_mask"]),
+                ["input_ids", "attention_mask"],
+                axes | {"vector": {0: "batch"}},
+            )
+
+        return load_query_model(
+            path, runtime, threads, build, lambda ort: (self._onnx(ort, PROBES), self._direct_pass(PROBES))
+        )
+
+    def _features(self, texts: Sequence[str], tensors: str) -> Any:
+        return self.model.tokenizer(
+            list(texts), padding=True, truncation=True, max_length=self.model.max_seq_length, return_tensors=tensors
+        )
+
+    def _onnx(self, ort: OrtModel, texts: Sequence[str]) -> np.ndarray:
+        f = self._features(texts, "np")
+        return ort(input_ids=f["input_ids"].astype(np.int64), attention_mask=f["attention_mask"].astype(np.int64))
 
     def _pipeline(self, texts: Sequence[str]) -> np.ndarray:
         import torch
@@ -86,9 +130,7 @@ class StEncoder:
         """Tokenizer, backbone, mean pooling: sentence-transformers' module pipeline costs as much again."""
         import torch
 
-        features = self.model.tokenizer(
-            list(texts), padding=True, truncation=True, max_length=self.model.max_seq_length, return_tensors="pt"
-        )
+        features = self._features(texts, "pt")
         mask = features["attention_mask"].unsqueeze(-1).float()
         backbone: Any = self.model[0].auto_model
         with torch.inference_mode():
@@ -99,9 +141,8 @@ class StEncoder:
 
     def _direct_matches(self) -> bool:
         """True when the direct pass gives the pipeline's vectors (a mean-pooled, normalised model)."""
-        probe = ["syarat bikin ktp baru", "perpanjang sim c di mana, bisa online?"]
         try:
-            same = np.abs(self._direct_pass(probe) - self._pipeline(probe)).max() < 1e-4
+            same = np.abs(self._direct_pass(PROBES) - self._pipeline(PROBES)).max() < 1e-4
         except (AttributeError, KeyError, TypeError):
             return False
         if not same:
@@ -115,8 +156,14 @@ class StEncoder:
         return self._direct_pass(texts) if self.direct else self._pipeline(texts)
 
     def queries(self, texts: Sequence[str]) -> np.ndarray:
-        """Embed queries."""
-        return self._encode(texts)
+        """Embed queries (on ONNX Runtime when it loaded, in chunks of 64)."""
+        ort = self.ort
+        if not texts:
+            return np.zeros((0, self.model.get_embedding_dimension() or 0), dtype=np.float32)
+        if ort is None:
+            return self._encode(texts)
+        size = query_chunk(self.runtime)
+        return np.concatenate([self._onnx(ort, texts[c : c + size]) for c in range(0, len(texts), size)])
 
     def passages(self, texts: Sequence[str]) -> np.ndarray:
         """Embed documents."""

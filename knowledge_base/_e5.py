@@ -14,7 +14,7 @@ import json
 import logging
 import os
 import struct
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from knowledge_base._onnx import PROBES, OrtModel, Runtime, load_query_model, query_chunk
 from knowledge_base._training import mnrl_finetune
 
 __all__ = ["E5_SOURCE", "E5File", "E5Tokenizer", "TunedE5Encoder", "finetune_e5", "packaged_e5_path"]
@@ -222,6 +223,7 @@ def _model_class() -> Any:
             # Frozen and read from the package: plain tensors, kept out of the saved state.
             self.pos = torch.from_numpy(file.f32("emb.pos").reshape(-1, h))
             self.token_type = torch.from_numpy(file.f32("emb.type").reshape(-1, h)[0].copy())
+            self.pos_np, self.token_type_np = self.pos.numpy(), self.token_type.numpy()
             self.eln = torch.nn.LayerNorm(h, eps=hd["eps"])
             self.eln.weight.data = torch.from_numpy(file.f32("emb.ln.w"))
             self.eln.bias.data = torch.from_numpy(file.f32("emb.ln.b"))
@@ -238,7 +240,8 @@ def _model_class() -> Any:
                     ln.bias.data = torch.from_numpy(file.f32(f"l{n}.{name}.b"))
                 self.layers.append(layer)
 
-        def forward(self, batch: Sequence[Sequence[int]]) -> torch.Tensor:
+        def inputs(self, batch: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:
+            """Word + position + type embeddings (before their layer norm) and the padding mask."""
             t = max(len(b) for b in batch)
             ids = np.ones((len(batch), t), dtype=np.int64)  # 1 = <pad>
             mask = np.zeros((len(batch), t), dtype=bool)
@@ -246,12 +249,19 @@ def _model_class() -> Any:
                 ids[i, : len(b)] = b
                 mask[i, : len(b)] = True
             words = _dequant(self.word_blocks[ids.reshape(-1)].reshape(-1), ids.size).reshape(*ids.shape, self.h)
-            m = torch.from_numpy(mask)
-            x = self.eln(torch.from_numpy(words) + self.pos[:t][None] + self.token_type)
+            return words + self.pos_np[:t][None] + self.token_type_np, mask
+
+        def encode(self, x: torch.Tensor, m: torch.Tensor) -> torch.Tensor:
+            """The layers and mean pooling, from `inputs` (the part exported to ONNX)."""
+            x = self.eln(x)
             for layer in self.layers:
                 x = layer(x, m)
             mf = m.unsqueeze(-1).float()
             return torch.nn.functional.normalize((x * mf).sum(1) / mf.sum(1), dim=-1)
+
+        def forward(self, batch: Sequence[Sequence[int]]) -> torch.Tensor:
+            x, mask = self.inputs(batch)
+            return self.encode(torch.from_numpy(x), torch.from_numpy(mask))
 
     return E5Model
 
@@ -263,39 +273,89 @@ def _packaged() -> tuple[E5File, E5Tokenizer]:
 
 
 class TunedE5Encoder:
-    """e5-small cut to its lower layers and tuned on the catalogue (weights from `finetune_e5`)."""
+    """e5-small cut to its lower layers and tuned on the catalogue (weights from `finetune_e5`).
+
+    Queries run on `runtime` (ONNX Runtime unless "torch", see `_onnx.py`); passages always in torch.
+    """
 
     query_len, passage_len = 64, 128
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, runtime: Runtime = "torch", threads: int = 0) -> None:
         import torch
 
         meta = json.loads((path / "mpp_training.json").read_text(encoding="utf-8"))
+        self.path = path
         file, self.tokenizer = _packaged()
-        self.name = f"e5tuned:{path.name}"
         self.model = _model_class()(file, int(meta["layers"]))
         self.model.load_state_dict(torch.load(path / "model.pt", weights_only=True))
         self.model.eval()
+        self.ort: OrtModel | None = None
+        if runtime != "torch":
+            self.ort = self._runtime(path, runtime, threads)
+        self.runtime: Runtime = runtime if self.ort is not None else "torch"
+        self.name = f"e5tuned:{path.name}" + ("" if self.runtime == "torch" else f"@{self.runtime}")
 
-    def _encode(self, texts: Sequence[str], prefix: str, max_len: int) -> np.ndarray:
+    def _runtime(self, path: Path, runtime: Runtime, threads: int) -> OrtModel | None:
         import torch
 
+        model = self.model
+
+        class Layers(torch.nn.Module):
+            def __init__(self) -> None:
+                super().__init__()
+                self.model = model  # a submodule, so the exporter sees its weights as weights
+
+            def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+                out: torch.Tensor = self.model.encode(x, mask)
+                return out
+
+        probes = [self.tokenizer.encode(t, _QUERY, self.query_len) for t in PROBES]
+
+        def build() -> tuple[Any, tuple[Any, ...], list[str], dict[str, dict[int, str]]]:
+            x, mask = model.inputs(probes)
+            axes = {"x": {0: "batch", 1: "tokens"}, "mask": {0: "batch", 1: "tokens"}, "vector": {0: "batch"}}
+            return Layers().eval(), (torch.from_numpy(x), torch.from_numpy(mask)), ["x", "mask"], axes
+
+        return load_query_model(
+            path,
+            runtime,
+            threads,
+            build,
+            lambda ort: (self._onnx(ort, probes), self._torch(PROBES, _QUERY, self.query_len)),
+        )
+
+    def _in_chunks(
+        self, texts: Sequence[str], prefix: str, max_len: int, run: Callable[[list[list[int]]], Any], size: int = 64
+    ) -> np.ndarray:
         ids = [self.tokenizer.encode(t, prefix, max_len) for t in texts]
         order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
         out = np.empty((len(ids), self.model.h), dtype=np.float32)
-        with torch.inference_mode():
-            for c in range(0, len(order), 64):  # length-sorted chunks: little padding
-                chunk = order[c : c + 64]
-                out[chunk] = self.model([ids[i] for i in chunk]).numpy()
+        for c in range(0, len(order), size):  # length-sorted chunks: little padding
+            chunk = order[c : c + size]
+            out[chunk] = run([ids[i] for i in chunk])
         return out
+
+    def _torch(self, texts: Sequence[str], prefix: str, max_len: int) -> np.ndarray:
+        import torch
+
+        with torch.inference_mode():
+            return self._in_chunks(texts, prefix, max_len, lambda batch: self.model(batch).numpy())
+
+    def _onnx(self, ort: OrtModel, batch: list[list[int]]) -> np.ndarray:
+        x, mask = self.model.inputs(batch)
+        return ort(x=x.astype(np.float32, copy=False), mask=mask)
 
     def queries(self, texts: Sequence[str]) -> np.ndarray:
         """Embed queries (e5's `query: ` prefix)."""
-        return self._encode(texts, _QUERY, self.query_len)
+        ort = self.ort
+        if ort is None:
+            return self._torch(texts, _QUERY, self.query_len)
+        size = query_chunk(self.runtime)
+        return self._in_chunks(texts, _QUERY, self.query_len, lambda batch: self._onnx(ort, batch), size)
 
     def passages(self, texts: Sequence[str]) -> np.ndarray:
         """Embed documents (e5's `passage: ` prefix)."""
-        return self._encode(texts, _PASSAGE, self.passage_len)
+        return self._torch(texts, _PASSAGE, self.passage_len)
 
 
 def finetune_e5(

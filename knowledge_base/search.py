@@ -21,6 +21,7 @@ from knowledge_base._dense import E5Encoder, Encoder, StEncoder, base_model_path
 from knowledge_base._domain import DomainClassifier, anchors_for, load_out_of_scope
 from knowledge_base._e5 import TunedE5Encoder, finetune_e5
 from knowledge_base._lexical import LexicalIndex, service_fields
+from knowledge_base._onnx import Runtime
 from knowledge_base._text import Analyzer
 from knowledge_base._training import TEMPLATES, confusable_batches, passage_text, training_groups
 from knowledge_base.catalogue import load_catalogue
@@ -84,6 +85,10 @@ class SearchConfig:
     # Threads of each encoder at query time (0: all cores). One each: the two views run side by side,
     # one per core, instead of four threads fighting over two cores (docs/BENCHMARKS.md).
     threads: int = 1
+    # What runs the tuned encoders on queries (passages are always encoded by torch at fp32): ONNX
+    # Runtime gives torch's vectors in about half the time; "onnx-int8" is faster again, with
+    # vectors 0.99 cosine to fp32 and quality within a question or two (docs/SEARCH.md).
+    runtime: Runtime = "onnx"
 
 
 def _digest(*parts: str) -> str:
@@ -131,7 +136,10 @@ class SearchEngine:
 
         s = get_settings()
         cfg = config or SearchConfig(
-            dense=s.search_dense, cascade_margin=s.search_cascade_margin, threads=s.search_threads
+            dense=s.search_dense,
+            cascade_margin=s.search_cascade_margin,
+            threads=s.search_threads,
+            runtime=s.search_runtime,
         )
         return cls(load_catalogue(s.catalogue_dir), s.index_dir, cfg)
 
@@ -263,14 +271,21 @@ class SearchEngine:
             *(a for _, g in groups for a in g),
         )
         target = model_root / key
-        if f"{prefix}{key}" in previous:
-            return previous[f"{prefix}{key}"]
+        runtime = self.config.runtime
+        loaded = f"{prefix}{key}" + ("" if runtime == "torch" else f"@{runtime}")
+        if loaded in previous:
+            return previous[loaded]
         current = next(
             (e for n, e in previous.items() if n.startswith(prefix) and n != f"st:{base_model_path().name}"), None
         )
 
         def load(path: Path) -> Encoder:
-            return TunedE5Encoder(path) if e5 else StEncoder(path)
+            threads = self.config.threads
+            return (
+                TunedE5Encoder(path, runtime=runtime, threads=threads)
+                if e5
+                else StEncoder(path, runtime=runtime, threads=threads)
+            )
 
         if not (target / "mpp_training.json").exists():
             if current is not None:

@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     # Threads of each search encoder at query time (0: all cores). 1: the two encoders run side by
     # side, one per core; index building and fine-tuning always use all cores.
     search_threads: int = Field(default=1, ge=0, le=64, alias="MPP_SEARCH_THREADS")
+    # What runs the tuned search encoders on queries: ONNX Runtime at fp32 (default, torch's vectors
+    # in half the time), ONNX Runtime with int8 weights (faster again), or torch (docs/SEARCH.md).
+    search_runtime: Literal["onnx", "onnx-int8", "torch"] = Field(default="onnx", alias="MPP_SEARCH_RUNTIME")
 
     # Booking.
     booking_max_active: int = Field(default=2, ge=1, le=20, alias="BOOKING_MAX_ACTIVE")

@@ -115,16 +115,21 @@ def test_live_reindex_sees_a_changed_service(hybrid: SearchEngine, tmp_path: Pat
 
 @pytest.mark.slow
 def test_index_is_cached_on_disk(hybrid: SearchEngine, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A second engine loads passage vectors from disk instead of encoding them again."""
+    """A second engine loads passage vectors and query models from disk instead of making them again."""
     from knowledge_base import _dense, _e5
 
     def fail(*_a: object, **_k: object) -> None:
         raise AssertionError("passages were re-encoded")
 
+    import torch
+
     monkeypatch.setattr(_dense.StEncoder, "passages", fail)
     monkeypatch.setattr(_e5.TunedE5Encoder, "passages", fail)
+    monkeypatch.setattr(torch.onnx, "export", fail)  # the query models too were exported once
     engine = SearchEngine(hybrid.catalogue, hybrid.index_dir, hybrid.config)
     assert engine.search("akta kematian").results[0].id == "akta_kematian"
+    runtime = hybrid.config.runtime
+    assert all(n.endswith(f"@{runtime}") == (runtime != "torch") for n in engine.describe()["dense"])
 
 
 def _mpp(*args: str) -> subprocess.CompletedProcess[str]:

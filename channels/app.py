@@ -18,6 +18,7 @@ from channels.rasa_client import RasaClient
 from channels.reminders import ReminderWorker
 from channels.routes import chat, health, staff, webhooks
 from mpp.booking import booking_service_for
+from mpp.console.live import watch_offices
 from mpp.logging import configure_logging
 from mpp.settings import Settings, get_settings
 
@@ -40,12 +41,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.channels = await ChannelGateway.start(cfg, app.state.chat)
         app.state.outbound = app.state.channels.outbound
         app.state.bookings = await asyncio.to_thread(booking_service_for, cfg)
+        # Office settings and services published in the console, now (after a restart too) and
+        # whenever another process publishes: reminders and the office pages read this directory.
+        offices = await asyncio.to_thread(watch_offices, app.state.bookings, cfg.catalogue_dir)
         reminders = ReminderWorker(app.state.bookings, app.state.outbound, cfg)
         if cfg.booking_reminders:
             reminders.start()
         try:
             yield
         finally:
+            await asyncio.to_thread(offices.stop)
             await reminders.stop()
             await app.state.channels.aclose()
             await rasa.aclose()

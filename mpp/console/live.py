@@ -1,4 +1,8 @@
-"""Live re-indexing in the action server: poll the published catalogue version, rebuild in the background."""
+"""Following what staff publish: poll the catalogue version, re-index and re-read the offices in the background.
+
+The action server re-indexes its search engine and refreshes its booking service; the gateway has no
+search engine and refreshes the booking service it runs reminders and the console's office pages on.
+"""
 
 from __future__ import annotations
 
@@ -18,18 +22,19 @@ from mpp.db import session_scope
 if TYPE_CHECKING:
     from knowledge_base.schema import Catalogue
     from knowledge_base.search import SearchEngine
+    from mpp.booking import BookingService
 
-__all__ = ["LiveCatalogue", "follow_in_bookings", "watch_catalogue"]
+__all__ = ["LiveCatalogue", "bookings_follow", "follow_in_bookings", "watch_catalogue", "watch_offices"]
 
 log = logging.getLogger(__name__)
 
 
 class LiveCatalogue:
-    """Keeps one search engine in step with the catalogue staff publish."""
+    """Keeps one process (its search engine, when it has one, and the hooks) in step with what staff publish."""
 
     def __init__(
         self,
-        engine: SearchEngine,
+        engine: SearchEngine | None,
         db_engine: Engine,
         directory: Path,
         interval_s: float = 1.0,
@@ -53,7 +58,7 @@ class LiveCatalogue:
                 return False
             catalogue = effective_catalogue(db, self.directory)
         started = time.perf_counter()
-        if catalogue != self.engine.catalogue:  # office changes bump the version too
+        if self.engine is not None and catalogue != self.engine.catalogue:  # office changes bump it too
             self.engine.reindex(catalogue)
         self.last_reindex_s = time.perf_counter() - started
         for hook in self.on_change:
@@ -62,7 +67,8 @@ class LiveCatalogue:
             except (ValueError, OSError, SQLAlchemyError) as exc:
                 log.warning("catalogue change not applied", extra={"hook": repr(hook), "error": str(exc)[:300]})
         log.info(
-            "catalogue re-indexed", extra={"version": version, "from": self.version, "s": round(self.last_reindex_s, 2)}
+            "published catalogue applied",
+            extra={"version": version, "from": self.version, "s": round(self.last_reindex_s, 2)},
         )
         self.version = version
         return True
@@ -88,14 +94,23 @@ class LiveCatalogue:
             self._thread = None
 
 
+def bookings_follow(service: BookingService) -> Callable[[Catalogue], None]:
+    """A hook that gives `service` the published catalogue and office settings."""
+
+    def follow(catalogue: Catalogue) -> None:
+        from mpp.console.offices import load_effective_offices
+
+        with session_scope(service.engine) as db:
+            service.directory = load_effective_offices(db, catalogue)
+
+    return follow
+
+
 def follow_in_bookings(catalogue: Catalogue) -> None:
     """Give this process's booking service the published catalogue and office settings."""
     from mpp.booking import get_booking_service
-    from mpp.console.offices import load_effective_offices
-    from mpp.db import get_engine
 
-    with session_scope(get_engine()) as db:
-        get_booking_service().directory = load_effective_offices(db, catalogue)
+    bookings_follow(get_booking_service())(catalogue)
 
 
 def watch_catalogue(engine: SearchEngine, interval_s: float = 1.0) -> LiveCatalogue:
@@ -104,6 +119,15 @@ def watch_catalogue(engine: SearchEngine, interval_s: float = 1.0) -> LiveCatalo
     from mpp.settings import get_settings
 
     live = LiveCatalogue(engine, get_engine(), get_settings().catalogue_dir, interval_s, [follow_in_bookings])
+    return _started(live)
+
+
+def watch_offices(bookings: BookingService, directory: Path, interval_s: float = 1.0) -> LiveCatalogue:
+    """The gateway's booking service: published offices and services now (after a restart too), and later."""
+    return _started(LiveCatalogue(None, bookings.engine, directory, interval_s, [bookings_follow(bookings)]))
+
+
+def _started(live: LiveCatalogue) -> LiveCatalogue:
     try:
         live.refresh()
     except (SQLAlchemyError, OSError, ValueError) as exc:

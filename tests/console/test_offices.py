@@ -79,3 +79,27 @@ def test_console_page_changes_bookings_at_once(console: Console) -> None:
     bad = {**form, "hours_mon": "12:00-08:00"}
     assert console.client.post("/console/offices/mpp_tenggarong", data=bad).status_code == 422
     assert console.client.post("/console/offices/mini_loa_kulu", data=form).status_code == 403
+
+
+def test_gateway_follows_publishes_from_other_processes_and_after_a_restart(clean_env: Path, db_url: str) -> None:
+    """Reminders and the office pages read the gateway's booking directory: it must never fall back to YAML."""
+    from mpp.console.catalogue import retire_service
+    from tests.auxil.fake_http import wait_until
+    from tests.console.conftest import add_team, make_console
+
+    for c in make_console(clean_env, db_url):
+        add_team(c)
+        csrf = c.act_as("operator@mpp.id")
+        form = {"csrf_token": csrf, "counters": "5", "slot_minutes": "15", "hours_mon": "08.00-12.00"}
+        assert c.client.post("/console/offices/mpp_tenggarong", data=form, follow_redirects=False).status_code == 303
+        bookings = c.client.app.state.bookings  # type: ignore[attr-defined]
+        assert bookings.directory.service("paspor_baru") is not None
+        # Another process (the action server's console session, a CLI import) retires a service.
+        with session_scope(c.state.engine) as db:
+            retire_service(db, "admin@mpp.id", "paspor_baru", CATALOGUE)
+        assert wait_until(lambda b=bookings: b.directory.service("paspor_baru") is None, timeout_s=15)
+    for c in make_console(clean_env, db_url):  # a restart on the same database
+        directory = c.client.app.state.bookings.directory  # type: ignore[attr-defined]
+        office = directory.get("mpp_tenggarong")
+        assert office is not None and office.counters == 5 and list(office.hours) == ["mon"]
+        assert directory.service("paspor_baru") is None

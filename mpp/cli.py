@@ -166,17 +166,21 @@ def actions_server() -> None:
 def run() -> None:
     """Start the action server, Rasa and the gateway; stop all with Ctrl-C."""
     from mpp.rasa import train as rasa_train
-    from mpp.stack import Stack
+    from mpp.stack import Stack, stop_on_signals
 
     s = get_settings()
     rasa_train(s)
     stack = Stack(s)
-    stack.start()
-    typer.echo(f"Asisten MPP Kukar berjalan: http://{s.gateway_host}:{s.gateway_port}/  (Ctrl-C untuk berhenti)")
-    typer.echo(f"Konsol petugas: http://{s.gateway_host}:{s.gateway_port}/console/")
-    if hint := first_admin_hint():
-        typer.echo(hint)
-    stack.wait()
+    with stop_on_signals():
+        try:
+            stack.start()
+        except KeyboardInterrupt:
+            raise typer.Exit(130) from None  # start() already stopped what it had started
+        typer.echo(f"Asisten MPP Kukar berjalan: http://{s.gateway_host}:{s.gateway_port}/  (Ctrl-C untuk berhenti)")
+        typer.echo(f"Konsol petugas: http://{s.gateway_host}:{s.gateway_port}/console/")
+        if hint := first_admin_hint():
+            typer.echo(hint)
+        stack.wait()
 
 
 @app.command("chat")

@@ -19,7 +19,7 @@ import httpx
 from mpp.rasa import rasa_env, serve_command
 from mpp.settings import PROJECT_ROOT, Settings
 
-__all__ = ["Stack", "wait_http"]
+__all__ = ["Stack", "stop_on_signals", "wait_http"]
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +35,27 @@ def wait_http(url: str, timeout_s: float, proc: subprocess.Popen[bytes] | None =
                 return True
         time.sleep(0.3)
     return False
+
+
+@contextlib.contextmanager
+def stop_on_signals() -> Iterator[None]:
+    """Turn SIGTERM and SIGHUP into KeyboardInterrupt, so that `Stack.wait`/`start` stop the children.
+
+    Without it a service manager's SIGTERM ended `mpp run` at once and left the action server, Rasa
+    and the gateway running, holding their ports. A second signal while stopping is ignored.
+    """
+
+    def interrupt(signum: int, _frame: object) -> None:
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, signal.SIG_IGN)
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 @dataclass

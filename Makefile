@@ -61,6 +61,7 @@ run: setup kb index train
 bench: $(STAMP_APP) index train
 	$(VENV)/bin/python bench/search_quality.py --json docs/bench/search_quality.json
 	$(VENV)/bin/python bench/search_speed.py
+	$(VENV)/bin/python bench/query_runtime.py
 	$(VENV)/bin/python bench/chat_latency.py
 	$(VENV)/bin/python bench/nlu_cv.py
 

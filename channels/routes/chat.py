@@ -17,5 +17,11 @@ async def post_chat(body: ChatRequest, chat: ChatDep) -> ChatResponse:
     """Send one message to the assistant and get its replies."""
     sender = f"web:{body.sender}"
     if body.location is not None:
-        return ChatResponse(messages=await chat.handle_location(sender, body.location.lat, body.location.lon))
-    return ChatResponse(messages=await chat.handle_text(sender, body.text or ""))
+        messages = await chat.handle_location(sender, body.location.lat, body.location.lon)
+    else:
+        text = body.text or ""
+        if text.lstrip().startswith("/"):
+            await chat.buttons.refresh(sender)  # the buttons may have been offered by another gateway process
+        messages = await chat.handle_text(sender, text)
+    await chat.buttons.flush(sender)  # shared before the page can press them
+    return ChatResponse(messages=messages)

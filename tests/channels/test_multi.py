@@ -319,3 +319,17 @@ def test_migration_0006_keeps_the_first_of_duplicates_stored_before_it(
     store.state_set("old", "v", -1)
     assert (store.state_get("k"), store.state_get("old"), store.state_get("none")) == ("v2", None, None)
     engine.dispose()
+
+
+@pytest.mark.parametrize("backend", SHARED)
+def test_web_button_offered_by_one_process_is_accepted_by_another(
+    make_harness: Callable[..., Harness], request: pytest.FixtureRequest, backend: str
+) -> None:
+    a, b = _pair(make_harness, request, backend)
+    body = a.client.post("/api/chat", json={"sender": "w1", "text": "menu"}).json()
+    payload = next(btn["payload"] for m in body["messages"] for btn in m["buttons"] if btn["payload"] == LONG_PAYLOAD)
+    assert b.client.post("/api/chat", json={"sender": "w1", "text": payload}).status_code == 200
+    assert b.rasa.messages("web:w1") == [LONG_PAYLOAD]  # passed B's offered-payload guard
+    # Not offered to this sender: B passes it on as plain words, not as an intent.
+    assert b.client.post("/api/chat", json={"sender": "w2", "text": payload}).status_code == 200
+    assert b.rasa.messages("web:w2") == [LONG_PAYLOAD.lstrip("/")]

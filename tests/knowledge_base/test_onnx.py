@@ -14,7 +14,7 @@ from knowledge_base import _onnx
 from knowledge_base._dense import StEncoder, base_model_path
 from knowledge_base._e5 import TunedE5Encoder, finetune_e5
 
-QUERIES = [*[c.query for c in load_cases(DEV)][:40], "a", "KTP-el\thilang!!", "😀 paspor"]
+QUERIES = [*[c.query for c in load_cases(DEV)][:40], "a", "KTP-el\thilang!!", "😀 paspor", "syarat ktp " * 400]
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from knowledge_base._onnx import PROBES, OrtModel, Runtime, load_query_model, query_chunk
+from knowledge_base._onnx import PROBES, Export, OrtModel, Runtime, load_query_model, query_chunk, runtime_name
 from knowledge_base._training import mnrl_finetune
 
 __all__ = ["BASE_MODEL_NAME", "E5Encoder", "Encoder", "StEncoder", "base_model_path", "finetune", "set_threads"]
@@ -78,7 +78,7 @@ class StEncoder:
         # Queries on ONNX Runtime need the direct pass's arithmetic (backbone + mean pooling).
         self.ort = self._runtime(path, runtime, threads) if runtime != "torch" and self.direct else None
         self.runtime: Runtime = runtime if self.ort is not None else "torch"
-        self.name = f"st:{path.name}" + ("" if self.runtime == "torch" else f"@{self.runtime}")
+        self.name = runtime_name(f"st:{path.name}", self.runtime)
 
     def _runtime(self, path: Path, runtime: Runtime, threads: int) -> OrtModel | None:
         import torch
@@ -96,7 +96,7 @@ class StEncoder:
                 pooled = (tokens * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
                 return torch.nn.functional.normalize(pooled, dim=-1)
 
-        def build() -> tuple[Any, tuple[Any, ...], list[str], dict[str, dict[int, str]]]:
+        def build() -> Export:
             f = self._features(PROBES, "pt")
             axes = {n: {0: "batch", 1: "tokens"} for n in ("input_ids", "attention_mask")}
             return (

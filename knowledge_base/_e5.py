@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from knowledge_base._onnx import PROBES, OrtModel, Runtime, load_query_model, query_chunk
+from knowledge_base._onnx import PROBES, Export, OrtModel, Runtime, load_query_model, query_chunk, runtime_name
 from knowledge_base._training import mnrl_finetune
 
 __all__ = ["E5_SOURCE", "E5File", "E5Tokenizer", "TunedE5Encoder", "finetune_e5", "packaged_e5_path"]
@@ -293,7 +293,7 @@ class TunedE5Encoder:
         if runtime != "torch":
             self.ort = self._runtime(path, runtime, threads)
         self.runtime: Runtime = runtime if self.ort is not None else "torch"
-        self.name = f"e5tuned:{path.name}" + ("" if self.runtime == "torch" else f"@{self.runtime}")
+        self.name = runtime_name(f"e5tuned:{path.name}", self.runtime)
 
     def _runtime(self, path: Path, runtime: Runtime, threads: int) -> OrtModel | None:
         import torch
@@ -311,7 +311,7 @@ class TunedE5Encoder:
 
         probes = [self.tokenizer.encode(t, _QUERY, self.query_len) for t in PROBES]
 
-        def build() -> tuple[Any, tuple[Any, ...], list[str], dict[str, dict[int, str]]]:
+        def build() -> Export:
             x, mask = model.inputs(probes)
             axes = {"x": {0: "batch", 1: "tokens"}, "mask": {0: "batch", 1: "tokens"}, "vector": {0: "batch"}}
             return Layers().eval(), (torch.from_numpy(x), torch.from_numpy(mask)), ["x", "mask"], axes

@@ -24,18 +24,20 @@ import numpy as np
 
 __all__ = [
     "PROBES",
-    "RUNTIMES",
+    "Export",
     "OrtModel",
     "Runtime",
     "agrees",
     "export_query_model",
     "load_query_model",
     "query_chunk",
+    "runtime_name",
 ]
 
 log = logging.getLogger(__name__)
 Runtime = Literal["torch", "onnx", "onnx-int8"]
-RUNTIMES: tuple[Runtime, ...] = ("torch", "onnx", "onnx-int8")
+# How to export a query model: (torch module, example inputs, input names, dynamic axes).
+Export = tuple[Any, tuple[Any, ...], list[str], dict[str, dict[int, str]]]
 _EXPORT_VERSION = "q2"  # bump when the exported graph or its quantisation changes
 # Texts that check a faster pass (direct, ONNX) against the reference one when a model loads.
 PROBES = ("syarat bikin ktp baru", "perpanjang sim c di mana, bisa online?", "akta lahir anak hilang gmn urusnya")
@@ -44,7 +46,7 @@ PROBES = ("syarat bikin ktp baru", "perpanjang sim c di mana, bisa online?", "ak
 def export_query_model(
     folder: Path,
     runtime: Runtime,
-    build: Callable[[], tuple[Any, tuple[Any, ...], list[str], dict[str, dict[int, str]]]],
+    build: Callable[[], Export],
 ) -> Path:
     """The ONNX file of `runtime` for the model in `folder`, exported (and quantised) when missing.
 
@@ -111,6 +113,11 @@ class OrtModel:
         return out.astype(np.float32, copy=False)
 
 
+def runtime_name(name: str, runtime: Runtime) -> str:
+    """An encoder's name for this runtime: caches keyed by the name keep each runtime's vectors apart."""
+    return name if runtime == "torch" else f"{name}@{runtime}"
+
+
 def query_chunk(runtime: Runtime) -> int:
     """How many queries go through the runtime in one call.
 
@@ -132,7 +139,7 @@ def load_query_model(
     folder: Path,
     runtime: Runtime,
     threads: int,
-    build: Callable[[], tuple[Any, tuple[Any, ...], list[str], dict[str, dict[int, str]]]],
+    build: Callable[[], Export],
     compare: Callable[[OrtModel], tuple[np.ndarray, np.ndarray]],
 ) -> OrtModel | None:
     """The query model on ONNX Runtime, or None (queries then run in torch) when it cannot be trusted.

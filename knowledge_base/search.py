@@ -21,7 +21,7 @@ from knowledge_base._dense import E5Encoder, Encoder, StEncoder, base_model_path
 from knowledge_base._domain import DomainClassifier, anchors_for, load_out_of_scope
 from knowledge_base._e5 import TunedE5Encoder, finetune_e5
 from knowledge_base._lexical import LexicalIndex, service_fields
-from knowledge_base._onnx import Runtime
+from knowledge_base._onnx import Runtime, runtime_name
 from knowledge_base._text import Analyzer
 from knowledge_base._training import TEMPLATES, confusable_batches, passage_text, training_groups
 from knowledge_base.catalogue import load_catalogue
@@ -272,7 +272,7 @@ class SearchEngine:
         )
         target = model_root / key
         runtime = self.config.runtime
-        loaded = f"{prefix}{key}" + ("" if runtime == "torch" else f"@{runtime}")
+        loaded = runtime_name(f"{prefix}{key}", runtime)
         if loaded in previous:
             return previous[loaded]
         current = next(
